@@ -1,0 +1,28 @@
+//! Services the host offers to plugins: logging, metrics, a monotonic clock and timers.
+
+use abi_stable::std_types::RStr;
+use abi_stable::StableAbi;
+
+/// Function table handed to a plugin at construction.
+///
+/// `handle` identifies the calling plugin instance to the host; the SDK passes it back on every call.
+#[repr(C)]
+#[derive(StableAbi, Clone, Copy)]
+pub struct HostServices {
+    /// Opaque identity of the plugin instance, owned by the host.
+    pub handle: u64,
+    /// Emit a log record (`level`: 1 error, 2 warn, 3 info, 4 debug, 5 trace) into the host's tracing.
+    pub log: extern "C" fn(handle: u64, level: u8, target: RStr<'_>, message: RStr<'_>),
+    /// Whether a record at `level` would be emitted (so a plugin skips formatting otherwise).
+    pub log_enabled: extern "C" fn(handle: u64, level: u8) -> bool,
+    /// Add to a plugin counter exported as `sip_interop_plugin_counter_total{plugin,name}`.
+    pub counter_add: extern "C" fn(handle: u64, name: RStr<'_>, value: u64),
+    /// Set a plugin gauge exported as `sip_interop_plugin_gauge{plugin,name}`.
+    pub gauge_set: extern "C" fn(handle: u64, name: RStr<'_>, value: f64),
+    /// Monotonic clock in nanoseconds (same clock for every plugin in the process).
+    pub now_ns: extern "C" fn() -> u64,
+    /// Arm a one-shot timer; `on_timer(token)` runs on a host thread after `delay_ms`. Returns a timer id.
+    pub arm_timer: extern "C" fn(handle: u64, delay_ms: u64, token: u64) -> u64,
+    /// Cancel a timer by id; returns whether it was still pending.
+    pub cancel_timer: extern "C" fn(handle: u64, timer_id: u64) -> bool,
+}

@@ -1,0 +1,78 @@
+//! Host services as a plugin calls them: clock, metrics, timers. Logging goes through `tracing`.
+
+use abi_stable::std_types::RStr;
+use std::cell::Cell;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use crate::ffi::HostServices;
+
+static SERVICES: OnceLock<HostServices> = OnceLock::new();
+
+thread_local! {
+    static CURRENT: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// Remember the host's service table (first instance of this plugin image wins: the functions are the
+/// same for every instance, only the handle differs).
+pub(crate) fn install(services: HostServices) {
+    let _ = SERVICES.set(services);
+}
+
+/// Run `f` with `handle` as the calling instance, so logs, metrics and timers are attributed to it.
+pub(crate) fn with_handle<R>(handle: u64, f: impl FnOnce() -> R) -> R {
+    let prev = CURRENT.with(|c| c.replace(Some(handle)));
+    struct Restore(Option<u64>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(prev);
+    f()
+}
+
+pub(crate) fn services() -> Option<(&'static HostServices, u64)> {
+    let s = SERVICES.get()?;
+    let handle = CURRENT.with(|c| c.get()).unwrap_or(s.handle);
+    Some((s, handle))
+}
+
+/// Monotonic time since an arbitrary origin shared by the host and all its plugins.
+pub fn now() -> Duration {
+    match services() {
+        Some((s, _)) => Duration::from_nanos((s.now_ns)()),
+        None => Duration::ZERO,
+    }
+}
+
+/// Add `value` to this plugin's counter `name` (exported as `sip_interop_plugin_counter_total`).
+pub fn counter_add(name: &str, value: u64) {
+    if let Some((s, h)) = services() {
+        (s.counter_add)(h, RStr::from(name), value);
+    }
+}
+
+/// Set this plugin's gauge `name` (exported as `sip_interop_plugin_gauge`).
+pub fn gauge_set(name: &str, value: f64) {
+    if let Some((s, h)) = services() {
+        (s.gauge_set)(h, RStr::from(name), value);
+    }
+}
+
+/// Arm a one-shot timer: after `delay`, the host calls [`crate::sdk::Plugin::on_timer`] with `token`
+/// on a host thread. Returns the timer id (0 when no host is attached, e.g. in a unit test).
+pub fn arm_timer(delay: Duration, token: u64) -> u64 {
+    match services() {
+        Some((s, h)) => (s.arm_timer)(h, delay.as_millis().min(u64::MAX as u128) as u64, token),
+        None => 0,
+    }
+}
+
+/// Cancel a pending timer; returns whether it was still pending.
+pub fn cancel_timer(timer_id: u64) -> bool {
+    match services() {
+        Some((s, h)) => (s.cancel_timer)(h, timer_id),
+        None => false,
+    }
+}

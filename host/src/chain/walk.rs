@@ -1,0 +1,175 @@
+//! Walking the chain: requests front to back, responses back to front.
+//!
+//! Each plugin sees the message as the plugins before it left it. A plugin's edits are folded into new
+//! bytes (one serialisation) only when it made some; a chain that edits nothing costs no copy at all.
+
+use abi_stable::std_types::RVec;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use sip_interop_abi::sdk::{ResponseVerdict, Verdict};
+use sip_interop_abi::sip::{serialize, Edit, Message};
+
+use super::{Chain, TxContext};
+use crate::config::PanicPolicy;
+use crate::metrics::Registry;
+
+/// What one plugin did, for `explain`.
+#[derive(Clone, Debug)]
+pub struct StepTrace {
+    /// Chain name.
+    pub plugin: String,
+    /// Edits it recorded.
+    pub edits: Vec<Edit>,
+    /// Its verdict, or what its failure turned into.
+    pub outcome: StepOutcome,
+    /// Time spent in the hook.
+    pub elapsed: Duration,
+}
+
+/// The outcome of one hook call.
+#[derive(Clone, Debug)]
+pub enum StepOutcome {
+    /// A request verdict.
+    Request(Verdict),
+    /// A response verdict.
+    Response(ResponseVerdict),
+    /// The hook failed (panicked, or its edits did not parse); `applied` is what the policy made of it.
+    Failed {
+        /// Why.
+        error: String,
+        /// What the panic policy did.
+        policy: PanicPolicy,
+    },
+}
+
+/// The end of a request walk.
+#[derive(Clone, Debug)]
+pub struct RequestOutcome {
+    /// The deciding verdict; `Continue` means every plugin passed and the default route applies.
+    pub verdict: Verdict,
+    /// Index of the link that decided, if one did.
+    pub decided_by: Option<usize>,
+    /// The message after all edits; `None` when nobody edited it.
+    pub edited: Option<Vec<u8>>,
+}
+
+/// The end of a response walk.
+#[derive(Clone, Debug)]
+pub struct ResponseOutcome {
+    /// Pass on or drop.
+    pub verdict: ResponseVerdict,
+    /// The response after all edits; `None` when nobody edited it.
+    pub edited: Option<Vec<u8>>,
+}
+
+/// The reply for a request whose plugin failed under the `reject` policy.
+pub fn failure_reply() -> Verdict {
+    Verdict::respond(500, "Server Internal Error")
+}
+
+fn fold(m: &Message<'_>, edits: &[Edit]) -> Result<Vec<u8>, String> {
+    let out = serialize(m, edits);
+    // The next plugin (and the wire) must get a well-formed message: check the edits parse.
+    match Message::parse(&out) {
+        Ok(_) => Ok(out),
+        Err(e) => Err(format!("its edits produced an unparseable message: {e}")),
+    }
+}
+
+impl Chain {
+    /// Walk a request through the chain. `trace` collects per-plugin steps for `explain`.
+    pub fn run_request(&self, msg: &Message<'_>, ctx: &mut TxContext, metrics: &Registry, mut trace: Option<&mut Vec<StepTrace>>) -> RequestOutcome {
+        metrics.requests.fetch_add(1, Relaxed);
+        let mut edited: Option<Vec<u8>> = None;
+        for (i, link) in self.links.iter().enumerate() {
+            if link.hooks & sip_interop_abi::ffi::hooks::REQUEST == 0 {
+                continue;
+            }
+            let mut edits = RVec::new();
+            let step = {
+                let reparsed;
+                let m: &Message<'_> = match &edited {
+                    None => msg,
+                    Some(bytes) => {
+                        reparsed = Message::parse(bytes).expect("folded messages are checked to parse");
+                        &reparsed
+                    }
+                };
+                let (result, elapsed) = link.on_request(m, ctx, self.generation, &mut edits);
+                let result = result.and_then(|v| if edits.is_empty() { Ok((v, None)) } else { fold(m, &edits).map(|b| (v, Some(b))) });
+                (result, elapsed)
+            };
+            let (result, elapsed) = step;
+            let (verdict, outcome) = match result {
+                Ok((v, bytes)) => {
+                    if let Some(b) = bytes {
+                        edited = Some(b);
+                    }
+                    let v = Verdict::from(v);
+                    link.metrics.verdict(v.kind());
+                    (v.clone(), StepOutcome::Request(v))
+                }
+                Err(error) => {
+                    let v = match link.on_panic {
+                        PanicPolicy::Reject => failure_reply(),
+                        PanicPolicy::Drop => Verdict::Drop,
+                        PanicPolicy::Skip => Verdict::Continue,
+                    };
+                    (v, StepOutcome::Failed { error, policy: link.on_panic })
+                }
+            };
+            if let Some(t) = trace.as_deref_mut() {
+                t.push(StepTrace { plugin: link.name.clone(), edits: edits.into_iter().collect(), outcome, elapsed });
+            }
+            if verdict != Verdict::Continue {
+                return RequestOutcome { verdict, decided_by: Some(i), edited };
+            }
+        }
+        RequestOutcome { verdict: Verdict::Continue, decided_by: None, edited }
+    }
+
+    /// Walk a response back through the chain.
+    pub fn run_response(&self, msg: &Message<'_>, ctx: &mut TxContext, metrics: &Registry, mut trace: Option<&mut Vec<StepTrace>>) -> ResponseOutcome {
+        metrics.responses.fetch_add(1, Relaxed);
+        let mut edited: Option<Vec<u8>> = None;
+        for link in self.links.iter().rev() {
+            if link.hooks & sip_interop_abi::ffi::hooks::RESPONSE == 0 {
+                continue;
+            }
+            let mut edits = RVec::new();
+            let (result, elapsed) = {
+                let reparsed;
+                let m: &Message<'_> = match &edited {
+                    None => msg,
+                    Some(bytes) => {
+                        reparsed = Message::parse(bytes).expect("folded messages are checked to parse");
+                        &reparsed
+                    }
+                };
+                let (result, elapsed) = link.on_response(m, ctx, self.generation, &mut edits);
+                (result.and_then(|v| if edits.is_empty() { Ok((v, None)) } else { fold(m, &edits).map(|b| (v, Some(b))) }), elapsed)
+            };
+            let (verdict, outcome) = match result {
+                Ok((v, bytes)) => {
+                    if let Some(b) = bytes {
+                        edited = Some(b);
+                    }
+                    let v = ResponseVerdict::from(v);
+                    (v, StepOutcome::Response(v))
+                }
+                Err(error) => {
+                    let v = if link.on_panic == PanicPolicy::Drop { ResponseVerdict::Drop } else { ResponseVerdict::Continue };
+                    (v, StepOutcome::Failed { error, policy: link.on_panic })
+                }
+            };
+            if let Some(t) = trace.as_deref_mut() {
+                t.push(StepTrace { plugin: link.name.clone(), edits: edits.into_iter().collect(), outcome, elapsed });
+            }
+            if verdict == ResponseVerdict::Drop {
+                return ResponseOutcome { verdict, edited };
+            }
+        }
+        ResponseOutcome { verdict: ResponseVerdict::Continue, edited }
+    }
+}

@@ -1,0 +1,173 @@
+//! `sip-interop explain -c FILE MESSAGE`: the operators' dry run. Nothing is sent.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use sip_interop_abi::sdk::{Transport, Verdict};
+use sip_interop_abi::sip::{proxy_disposition, Disposition, Edit, HeaderPosition, Message};
+
+use super::check_message::reason_phrase;
+use crate::chain::{StepOutcome, StepTrace, TxContext};
+use crate::config::load_file;
+use crate::Host;
+
+pub(super) struct ExplainArgs {
+    pub config: PathBuf,
+    pub message: PathBuf,
+    pub source: std::net::SocketAddr,
+    pub transport: String,
+    pub response: bool,
+    pub show_message: bool,
+}
+
+/// One line describing an edit.
+pub fn describe_edit(e: &Edit) -> String {
+    match e {
+        Edit::SetRequestUri(u) => format!("set Request-URI to {u}"),
+        Edit::AddHeader { name, value, position } => {
+            let at = if *position == HeaderPosition::First { " (first)" } else { "" };
+            format!("add header {name}: {value}{at}")
+        }
+        Edit::RemoveHeader { name } => format!("remove every {name} header"),
+        Edit::RemoveHeaderAt { index } => format!("remove header line #{index}"),
+        Edit::ReplaceHeader { name, value } => format!("replace {name} with: {value}"),
+        Edit::ReplaceHeaderAt { index, value } => format!("replace header line #{index} with: {value}"),
+        Edit::ReplaceBody { content_type, body } if content_type.is_empty() && body.is_empty() => "remove the body".into(),
+        Edit::ReplaceBody { content_type, body } => format!("replace the body with {} bytes of {content_type}", body.len()),
+        Edit::PushVia { value } => format!("push Via: {value}"),
+        Edit::PopVia => "pop the top Via".into(),
+        #[allow(unreachable_patterns)]
+        other => format!("{other:?}"),
+    }
+}
+
+fn describe_verdict(v: &Verdict) -> String {
+    match v {
+        Verdict::Continue => "continue".into(),
+        Verdict::Drop => "drop".into(),
+        Verdict::Respond(r) => {
+            let mut s = format!("respond {} {}", r.status, r.reason);
+            for (n, v) in &r.headers {
+                s.push_str(&format!("; {n}: {v}"));
+            }
+            s
+        }
+        Verdict::Route(ts) => {
+            let list: Vec<String> = ts
+                .iter()
+                .map(|t| {
+                    let mut s = t.uri.clone();
+                    if t.transport != Transport::Any {
+                        s.push_str(&format!(" over {}", t.transport.as_str()));
+                    }
+                    if !t.delay.is_zero() {
+                        s.push_str(&format!(" after {} ms", t.delay.as_millis()));
+                    }
+                    if t.fork_group != 0 {
+                        s.push_str(&format!(" (fork group {})", t.fork_group));
+                    }
+                    if !t.min_answer.is_zero() {
+                        s.push_str(&format!(" (2xx before {} ms absorbed)", t.min_answer.as_millis()));
+                    }
+                    s
+                })
+                .collect();
+            format!("route to {}", list.join(", "))
+        }
+    }
+}
+
+fn print_steps(steps: &[StepTrace]) {
+    for (i, s) in steps.iter().enumerate() {
+        let what = match &s.outcome {
+            StepOutcome::Request(v) => describe_verdict(v),
+            StepOutcome::Response(v) => format!("{v:?}").to_lowercase(),
+            StepOutcome::Failed { error, policy } => format!("FAILED ({error}); on_panic = {policy:?} applies").to_lowercase(),
+        };
+        println!("{}. {} — {} edit(s), verdict: {what} [{} µs]", i + 1, s.plugin, s.edits.len(), s.elapsed.as_micros());
+        for e in &s.edits {
+            println!("     {}", describe_edit(e));
+        }
+    }
+}
+
+pub(super) fn explain(a: &ExplainArgs) -> ExitCode {
+    let Some(transport) = Transport::parse(&a.transport) else {
+        eprintln!("--transport: `{}` is not udp, tcp, tls, ws or wss", a.transport);
+        return ExitCode::from(2);
+    };
+    let loaded = match load_file(&a.config) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bytes = match std::fs::read(&a.message) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{}: cannot read: {e}", a.message.display());
+            return ExitCode::from(2);
+        }
+    };
+    let host = match Host::from_config(loaded) {
+        Ok(h) => h,
+        Err(e) => {
+            for p in &e.problems {
+                eprintln!("{p}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    let chain = host.snapshot();
+    println!("config {} — chain generation {} with {} plugin(s)", a.config.display(), chain.generation, chain.links.len());
+    match proxy_disposition(&bytes) {
+        Disposition::Forward => {}
+        Disposition::Reject { status, reason, unsupported } => {
+            let extra = if unsupported.is_empty() { String::new() } else { format!(" (Unsupported: {})", unsupported.join(", ")) };
+            println!("before the chain: the host answers {status} {}: {reason}{extra}", reason_phrase(status));
+            println!("the chain is not consulted");
+            return ExitCode::SUCCESS;
+        }
+        Disposition::Drop { why } => {
+            println!("before the chain: the host drops it: {why}");
+            return ExitCode::SUCCESS;
+        }
+    }
+    let msg = Message::parse(&bytes).expect("forwardable messages parse");
+    print!("{}", super::check_message::summary(&msg));
+    let local: std::net::SocketAddr = "127.0.0.1:5060".parse().expect("constant");
+    let mut ctx = TxContext::new(a.source, local, transport, 1);
+    let mut steps = Vec::new();
+    let edited = if a.response || !msg.is_request() {
+        println!("response walk (last plugin first):");
+        let out = host.process_response(&chain, &msg, &mut ctx, Some(&mut steps));
+        print_steps(&steps);
+        println!("result: {}", if out.verdict == sip_interop_abi::sdk::ResponseVerdict::Drop { "dropped" } else { "passed on" });
+        out.edited
+    } else {
+        println!("request walk:");
+        let out = host.process_request(&msg, &mut ctx, Some(&mut steps));
+        print_steps(&steps);
+        let by = out.decided_by.map(|i| chain.links[i].name.clone());
+        match (&out.verdict, by) {
+            (Verdict::Continue, _) => println!("result: no plugin decided: default route by Request-URI/Route ({})", msg.request_uri_str().unwrap_or("")),
+            (v, Some(by)) => println!("result: {} (decided by {by})", describe_verdict(v)),
+            (v, None) => println!("result: {}", describe_verdict(v)),
+        }
+        out.edited
+    };
+    if !ctx.scratchpad.entries.is_empty() {
+        println!("facts recorded for later plugins:");
+        for e in ctx.scratchpad.entries.iter() {
+            println!("     {} = {:?}", e.key, e.value);
+        }
+    }
+    if a.show_message {
+        println!("--- message as it would leave the host ---");
+        print!("{}", String::from_utf8_lossy(edited.as_deref().unwrap_or(&bytes)));
+    } else if edited.is_some() {
+        println!("(the message was edited; --show-message prints it)");
+    }
+    ExitCode::SUCCESS
+}

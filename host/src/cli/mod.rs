@@ -1,0 +1,88 @@
+//! The `sip-interop` operator commands.
+
+mod check_config;
+mod check_message;
+mod ctl;
+mod explain;
+mod run;
+
+pub use explain::describe_edit;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// SIP Interop Host: a plugin host in the SIP signalling path between Lync/Skype for Business and
+/// standards-based SIP.
+#[derive(Parser, Debug)]
+#[command(name = "sip-interop", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the host with a config file (admin/metrics listener, reload on SIGHUP).
+    Run {
+        /// The config file.
+        #[arg(short, long)]
+        config: PathBuf,
+    },
+    /// Validate a config file completely, loading every plugin with its table. Exit 0 only if it would run.
+    CheckConfig {
+        /// The config file.
+        file: PathBuf,
+    },
+    /// Parse one raw SIP message and say what a proxy would do with it.
+    CheckMessage {
+        /// File holding the raw message (CRLF line ends).
+        file: PathBuf,
+    },
+    /// Dry-run: walk a message through the configured chain and show each plugin's edits and verdict.
+    Explain {
+        /// The config file.
+        #[arg(short, long)]
+        config: PathBuf,
+        /// File holding the raw request (or response, with --response).
+        message: PathBuf,
+        /// Address the message is taken to come from.
+        #[arg(long, default_value = "192.0.2.10:5060")]
+        source: std::net::SocketAddr,
+        /// Transport it is taken to arrive on (udp, tcp, tls).
+        #[arg(long, default_value = "udp")]
+        transport: String,
+        /// Treat the message as a response walking the chain backwards.
+        #[arg(long)]
+        response: bool,
+        /// Print the message as it would leave the host.
+        #[arg(long)]
+        show_message: bool,
+    },
+    /// Control a running host through its admin listener.
+    Ctl {
+        /// Admin address of the host (default: taken from --config, else 127.0.0.1:9060).
+        #[arg(long)]
+        admin: Option<std::net::SocketAddr>,
+        /// Config file of the running host (to find its admin address).
+        #[arg(short, long)]
+        config: Option<PathBuf>,
+        /// What to do.
+        #[arg(value_enum)]
+        action: ctl::Action,
+    },
+}
+
+/// Run the command line; the exit code says whether it succeeded.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run { config } => run::run(&config),
+        Command::CheckConfig { file } => check_config::check_config(&file),
+        Command::CheckMessage { file } => check_message::check_message(&file),
+        Command::Explain { config, message, source, transport, response, show_message } => {
+            explain::explain(&explain::ExplainArgs { config, message, source, transport, response, show_message })
+        }
+        Command::Ctl { admin, config, action } => ctl::ctl(admin, config.as_deref(), action),
+    }
+}

@@ -1,0 +1,13 @@
+//! The host's configuration file (TOML): listeners, the plugin chain, admin/metrics, logging, reload.
+//!
+//! Errors name the file, line and column and say how to fix the problem (see [`ConfigError`]).
+
+mod error;
+mod load;
+mod locate;
+mod model;
+
+pub use error::ConfigError;
+pub use load::{load_file, parse_str, LoadedConfig};
+pub use locate::{line_col, locate_path};
+pub use model::{AdminConfig, HostConfig, ListenerConfig, LogFormat, LoggingConfig, PanicPolicy, PluginEntry, ReloadConfig, TransportName};

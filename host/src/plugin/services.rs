@@ -1,0 +1,123 @@
+//! The host side of [`HostServices`]: every call arrives with the handle of the calling instance.
+
+use abi_stable::std_types::RStr;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
+use std::time::Instant;
+
+use sip_interop_abi::ffi::HostServices;
+
+use super::timers;
+use crate::metrics::PluginMetrics;
+
+/// Receives the timers that plugins arm (the host's live chain).
+pub trait TimerSink: Send + Sync {
+    /// Deliver `token` to the current instance of chain entry `plugin`.
+    fn fire(&self, plugin: &str, token: u64);
+}
+
+struct Entry {
+    plugin: Arc<str>,
+    metrics: Arc<PluginMetrics>,
+    timers: Weak<dyn TimerSink>,
+}
+
+fn registry() -> &'static RwLock<HashMap<u64, Entry>> {
+    static R: OnceLock<RwLock<HashMap<u64, Entry>>> = OnceLock::new();
+    R.get_or_init(Default::default)
+}
+
+static NEXT: AtomicU64 = AtomicU64::new(1);
+
+/// A registered handle; unregistered on drop.
+pub struct HandleGuard(u64);
+
+impl HandleGuard {
+    /// Register a handle for chain entry `plugin`.
+    pub fn register(plugin: &str, metrics: Arc<PluginMetrics>, timers: Weak<dyn TimerSink>) -> Self {
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        let entry = Entry { plugin: plugin.into(), metrics, timers };
+        registry().write().unwrap_or_else(|p| p.into_inner()).insert(id, entry);
+        HandleGuard(id)
+    }
+
+    /// The handle number.
+    pub fn id(&self) -> u64 {
+        self.0
+    }
+
+    /// The service table for this handle.
+    pub fn services(&self) -> HostServices {
+        HostServices { handle: self.0, log, log_enabled, counter_add, gauge_set, now_ns, arm_timer, cancel_timer }
+    }
+}
+
+impl Drop for HandleGuard {
+    fn drop(&mut self) {
+        registry().write().unwrap_or_else(|p| p.into_inner()).remove(&self.0);
+    }
+}
+
+fn with_entry<R>(handle: u64, f: impl FnOnce(&Entry) -> R) -> Option<R> {
+    let r = registry().read().unwrap_or_else(|p| p.into_inner());
+    r.get(&handle).map(f)
+}
+
+extern "C" fn log(handle: u64, level: u8, target: RStr<'_>, message: RStr<'_>) {
+    let plugin = with_entry(handle, |e| e.plugin.clone()).unwrap_or_else(|| "unknown".into());
+    let (plugin, target, message) = (&*plugin, target.as_str(), message.as_str());
+    match level {
+        1 => tracing::error!(target: "plugin", plugin, plugin_target = target, "{message}"),
+        2 => tracing::warn!(target: "plugin", plugin, plugin_target = target, "{message}"),
+        3 => tracing::info!(target: "plugin", plugin, plugin_target = target, "{message}"),
+        4 => tracing::debug!(target: "plugin", plugin, plugin_target = target, "{message}"),
+        _ => tracing::trace!(target: "plugin", plugin, plugin_target = target, "{message}"),
+    }
+}
+
+extern "C" fn log_enabled(_handle: u64, level: u8) -> bool {
+    match level {
+        1 => tracing::enabled!(target: "plugin", tracing::Level::ERROR),
+        2 => tracing::enabled!(target: "plugin", tracing::Level::WARN),
+        3 => tracing::enabled!(target: "plugin", tracing::Level::INFO),
+        4 => tracing::enabled!(target: "plugin", tracing::Level::DEBUG),
+        _ => tracing::enabled!(target: "plugin", tracing::Level::TRACE),
+    }
+}
+
+extern "C" fn counter_add(handle: u64, name: RStr<'_>, value: u64) {
+    with_entry(handle, |e| e.metrics.counter_add(name.as_str(), value));
+}
+
+extern "C" fn gauge_set(handle: u64, name: RStr<'_>, value: f64) {
+    with_entry(handle, |e| e.metrics.gauge_set(name.as_str(), value));
+}
+
+/// The host's monotonic clock origin.
+pub fn epoch() -> Instant {
+    static E: OnceLock<Instant> = OnceLock::new();
+    *E.get_or_init(Instant::now)
+}
+
+extern "C" fn now_ns() -> u64 {
+    epoch().elapsed().as_nanos() as u64
+}
+
+extern "C" fn arm_timer(handle: u64, delay_ms: u64, token: u64) -> u64 {
+    timers::arm(handle, delay_ms, token)
+}
+
+extern "C" fn cancel_timer(_handle: u64, timer_id: u64) -> bool {
+    timers::cancel(timer_id)
+}
+
+/// Deliver a fired timer to whoever owns `handle` now.
+pub(crate) fn deliver(handle: u64, token: u64) {
+    let target = with_entry(handle, |e| (e.plugin.clone(), e.timers.clone()));
+    if let Some((plugin, sink)) = target {
+        if let Some(sink) = sink.upgrade() {
+            sink.fire(&plugin, token);
+        }
+    }
+}
