@@ -1,0 +1,182 @@
+//! The `sip-interop` binary as an operator uses it.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sip-interop"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run sip-interop")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn corpus(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpora/rfc4475").join(name).display().to_string()
+}
+
+fn add_header_config(dir: &Path, admin_port: u16) -> std::path::PathBuf {
+    let text = format!(
+        "[admin]\nlisten = \"127.0.0.1:{admin_port}\"\n\n[[chain]]\nname = \"tag\"\nplugin = \"{}\"\n[chain.config]\nheaders = [{{ name = \"X-Interop\", value = \"v1\" }}]\n",
+        plugin("add_header").display()
+    );
+    let path = dir.join("host.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn check_config_accepts_a_good_file_and_names_the_line_of_a_bad_one() {
+    let dir = temp_dir("cli-check-config");
+    let good = add_header_config(&dir, 1);
+    let out = run(&["check-config", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("1 plugin(s): tag (add-header"), "{}", text(&out.stdout));
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, format!("[[chain]]\nplugin = \"{}\"\n[chain.config]\nheaders = []\nmethod = [\"INVITE\"]\n", plugin("add_header").display())).unwrap();
+    let out = run(&["check-config", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains("bad.toml:5:1: chain[0].config.method: add-header refused its config: unknown field `method`"), "{err}");
+
+    let typo = dir.join("typo.toml");
+    std::fs::write(&typo, "[admin]\nlisten = \"127.0.0.1\"\n").unwrap();
+    let out = run(&["check-config", typo.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.starts_with(&format!("{}:2:", typo.display())), "{err}");
+    assert!(err.contains("fix:"), "says how to fix it: {err}");
+}
+
+#[test]
+fn check_message_summarises_a_good_message_and_gives_the_status_for_a_bad_one() {
+    let out = run(&["check-message", &corpus("wsinv.dat")]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let s = text(&out.stdout);
+    assert!(s.contains("request INVITE sip:vivekg@chair-dnrc.example.com;unknownparam"), "{s}");
+    assert!(s.contains("Call-ID: 0ha0isndaksdj@192.0.2.1"), "{s}");
+    assert!(s.contains("top Via branch: z9hG4bkdjuw"), "{s}");
+    assert!(s.contains("body: application/sdp"), "{s}");
+
+    let out = run(&["check-message", &corpus("badvers.dat")]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = text(&out.stdout);
+    assert_eq!(s.lines().count(), 1, "{s}");
+    assert!(s.starts_with("505 Version Not Supported"), "{s}");
+
+    let out = run(&["check-message", &corpus("zeromf.dat")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).starts_with("483 Too Many Hops"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn explain_shows_each_plugins_edits_and_verdict() {
+    let dir = temp_dir("cli-explain");
+    let cfg = add_header_config(&dir, 1);
+    let msg = dir.join("invite.sip");
+    std::fs::write(&msg, invite("explain-1", "")).unwrap();
+    let out = run(&["explain", "-c", cfg.to_str().unwrap(), msg.to_str().unwrap(), "--show-message"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("1. tag — 1 edit(s), verdict: continue"), "{s}");
+    assert!(s.contains("add header X-Interop: v1"), "{s}");
+    assert!(s.contains("default route"), "{s}");
+    assert!(s.contains("\r\nX-Interop: v1\r\nContent-Length: 0\r\n"), "the edited message is printed: {s}");
+
+    // A message the host refuses before the chain says so and names the answer.
+    let out = run(&["explain", "-c", cfg.to_str().unwrap(), &corpus("zeromf.dat")]);
+    assert!(text(&out.stdout).contains("the host answers 483 Too Many Hops"), "{}", text(&out.stdout));
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn ctl(port: u16, action: &str) -> Output {
+    run(&["ctl", "--admin", &format!("127.0.0.1:{port}"), action])
+}
+
+#[test]
+fn a_running_host_reloads_on_ctl_and_sighup_and_keeps_its_chain_when_the_new_config_is_bad() {
+    let dir = temp_dir("cli-run");
+    let port = free_port();
+    let cfg = add_header_config(&dir, port);
+    let child = bin().args(["run", "-c", cfg.to_str().unwrap()]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let mut host = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ctl(port, "status").status.success() {
+        assert!(Instant::now() < deadline, "host did not come up");
+        assert!(host.0.try_wait().unwrap().is_none(), "host exited early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = text(&ctl(port, "status").stdout);
+    assert!(status.contains("chain generation: 1 (1 plugins)"), "{status}");
+    assert!(status.contains("1. tag — add-header"), "{status}");
+
+    let out = ctl(port, "reload");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("generation 2 is live"));
+
+    // SIGHUP reloads too.
+    Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !text(&ctl(port, "status").stdout).contains("chain generation: 3") {
+        assert!(Instant::now() < deadline, "SIGHUP did not reload");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // A broken config is refused; generation 3 stays in force.
+    let good = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, good.replace("name = \"X-Interop\"", "name = \"X Interop\"")).unwrap();
+    let out = ctl(port, "reload");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("host.toml:8:14: chain[0].config.headers[0].name"), "{err}");
+    let status = text(&ctl(port, "status").stdout);
+    assert!(status.contains("chain generation: 3"), "{status}");
+    assert!(status.contains("REFUSED"), "{status}");
+
+    let metrics = text(&ctl(port, "metrics").stdout);
+    assert!(metrics.contains("sip_interop_reloads_total{result=\"ok\"} 2"), "{metrics}");
+    assert!(metrics.contains("sip_interop_reloads_total{result=\"failed\"} 1"), "{metrics}");
+    assert!(metrics.contains("sip_interop_chain_generation 3"), "{metrics}");
+
+    Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(st) = host.0.try_wait().unwrap() {
+            assert!(st.success(), "clean exit on SIGTERM");
+            break;
+        }
+        assert!(Instant::now() < deadline, "host did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn ctl_without_a_running_host_says_so() {
+    let port = free_port();
+    let out = ctl(port, "status");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot reach the host's admin listener"), "{}", text(&out.stderr));
+}
