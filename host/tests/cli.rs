@@ -180,3 +180,18 @@ fn ctl_without_a_running_host_says_so() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot reach the host's admin listener"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_plugin_panic_prints_nothing_behind_the_hosts_back() {
+    let dir = temp_dir("cli-panic-quiet");
+    let cfg = dir.join("host.toml");
+    std::fs::write(&cfg, format!("[[chain]]\nname = \"boom\"\nplugin = \"{}\"\n", plugin("test_plugin_panicking").display())).unwrap();
+    let msg = dir.join("invite.sip");
+    std::fs::write(&msg, invite("quiet-1", "")).unwrap();
+    let out = run(&["explain", "-c", cfg.to_str().unwrap(), msg.to_str().unwrap()]);
+    assert!(out.status.success());
+    let s = text(&out.stdout);
+    assert!(s.contains("1. boom — 0 edit(s), verdict: failed (panicked: test plugin panics on purpose); on_panic = reject applies"), "{s}");
+    assert!(s.contains("result: respond 500 Server Internal Error (decided by boom)"), "{s}");
+    assert_eq!(text(&out.stderr), "", "the plugin's panic went to the host's log, not to stderr");
+}
