@@ -65,7 +65,12 @@ impl Host {
 
     /// Build a host from an already parsed config.
     pub fn from_config(config: LoadedConfig) -> Result<Host, ReloadError> {
-        let dir = config.config.reload.image_dir.clone().unwrap_or_else(default_image_dir);
+        let dir = config
+            .config
+            .reload
+            .image_dir
+            .clone()
+            .unwrap_or_else(default_image_dir);
         let shared = Arc::new(Shared {
             live: ArcSwap::from_pointee(Chain::empty(0)),
             metrics: Registry::default(),
@@ -98,12 +103,20 @@ impl Host {
 
     /// The config in force.
     pub fn config(&self) -> LoadedConfig {
-        self.shared.config.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.shared
+            .config
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The last reload attempt.
     pub fn last_reload(&self) -> Option<ReloadReport> {
-        self.shared.last_reload.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.shared
+            .last_reload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Time since the host started.
@@ -112,13 +125,24 @@ impl Host {
     }
 
     /// Walk a request through the live chain (a one-shot transaction).
-    pub fn process_request(&self, msg: &Message<'_>, ctx: &mut TxContext, trace: Option<&mut Vec<StepTrace>>) -> RequestOutcome {
+    pub fn process_request(
+        &self,
+        msg: &Message<'_>,
+        ctx: &mut TxContext,
+        trace: Option<&mut Vec<StepTrace>>,
+    ) -> RequestOutcome {
         let chain = self.shared.live.load();
         chain.run_request(msg, ctx, &self.shared.metrics, trace)
     }
 
     /// Walk a response through `chain` (the snapshot its transaction started with).
-    pub fn process_response(&self, chain: &Chain, msg: &Message<'_>, ctx: &mut TxContext, trace: Option<&mut Vec<StepTrace>>) -> ResponseOutcome {
+    pub fn process_response(
+        &self,
+        chain: &Chain,
+        msg: &Message<'_>,
+        ctx: &mut TxContext,
+        trace: Option<&mut Vec<StepTrace>>,
+    ) -> ResponseOutcome {
         chain.run_response(msg, ctx, &self.shared.metrics, trace)
     }
 
@@ -138,19 +162,32 @@ impl Host {
 
     /// Build the complete chain of `config` and swap it in; on any failure the old chain stays.
     pub fn install(&self, config: LoadedConfig, trigger: &str) -> Result<u64, ReloadError> {
-        let _one_at_a_time = self.shared.reload_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _one_at_a_time = self
+            .shared
+            .reload_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let old = self.shared.live.load_full();
         let generation = old.generation + 1;
         let sink: Weak<dyn TimerSink> = Arc::downgrade(&self.shared) as Weak<dyn TimerSink>;
-        let built = build_chain(&config, generation, &self.shared.images, &self.shared.metrics, sink)
-            .and_then(|chain| transfer_state(&old, &chain).map(|moved| (chain, moved)));
+        let built = build_chain(
+            &config,
+            generation,
+            &self.shared.images,
+            &self.shared.metrics,
+            sink,
+        )
+        .and_then(|chain| transfer_state(&old, &chain).map(|moved| (chain, moved)));
         match built {
             Ok((chain, moved)) => {
                 let names: Vec<&str> = chain.links.iter().map(|l| l.name.as_str()).collect();
                 tracing::info!(generation, trigger, plugins = ?names, states_moved = moved, "chain swapped in");
                 self.shared.live.store(Arc::new(chain));
                 *self.shared.config.lock().unwrap_or_else(|p| p.into_inner()) = config;
-                self.shared.metrics.chain_generation.store(generation, Relaxed);
+                self.shared
+                    .metrics
+                    .chain_generation
+                    .store(generation, Relaxed);
                 if trigger != "start" {
                     self.shared.metrics.reloads_ok.fetch_add(1, Relaxed);
                 }
@@ -158,7 +195,10 @@ impl Host {
                 Ok(generation)
             }
             Err(e) => {
-                tracing::error!(trigger, "reload refused, the running chain stays in force: {e}");
+                tracing::error!(
+                    trigger,
+                    "reload refused, the running chain stays in force: {e}"
+                );
                 if trigger != "start" {
                     self.shared.metrics.reloads_failed.fetch_add(1, Relaxed);
                 }
@@ -169,17 +209,32 @@ impl Host {
     }
 
     fn record(&self, trigger: &str, result: Result<usize, ReloadError>) {
-        let report = ReloadReport { at: SystemTime::now(), trigger: trigger.into(), generation: self.generation(), result };
-        *self.shared.last_reload.lock().unwrap_or_else(|p| p.into_inner()) = Some(report);
+        let report = ReloadReport {
+            at: SystemTime::now(),
+            trigger: trigger.into(),
+            generation: self.generation(),
+            result,
+        };
+        *self
+            .shared
+            .last_reload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(report);
     }
 
     /// Whether the config file or any plugin file changed since the chain in force was built.
     pub fn files_changed(&self, since: SystemTime) -> bool {
         let cfg = self.config();
-        let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).map(|t| t > since).unwrap_or(false);
+        let modified = |p: &Path| {
+            std::fs::metadata(p)
+                .and_then(|m| m.modified())
+                .map(|t| t > since)
+                .unwrap_or(false)
+        };
         if modified(&cfg.path) {
             return true;
         }
-        (0..cfg.config.chain.len()).any(|i| cfg.config.chain[i].enabled && self.shared.images.changed(&cfg.plugin_path(i)))
+        (0..cfg.config.chain.len())
+            .any(|i| cfg.config.chain[i].enabled && self.shared.images.changed(&cfg.plugin_path(i)))
     }
 }

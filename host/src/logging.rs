@@ -6,8 +6,15 @@ use crate::config::{LogFormat, LoggingConfig};
 
 /// Install the process-wide subscriber. `RUST_LOG`, when set, overrides the configured filter.
 pub fn init(cfg: &LoggingConfig) {
-    let filter = std::env::var("RUST_LOG").ok().and_then(|f| EnvFilter::try_new(f).ok()).unwrap_or_else(|| EnvFilter::try_new(&cfg.level).unwrap_or_else(|_| EnvFilter::new("info")));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| {
+            EnvFilter::try_new(&cfg.level).unwrap_or_else(|_| EnvFilter::new("info"))
+        });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match cfg.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

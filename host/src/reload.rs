@@ -31,16 +31,28 @@ impl std::error::Error for ReloadError {}
 
 impl From<crate::config::ConfigError> for ReloadError {
     fn from(e: crate::config::ConfigError) -> Self {
-        ReloadError { problems: vec![e.to_string()] }
+        ReloadError {
+            problems: vec![e.to_string()],
+        }
     }
 }
 
 /// Build every link of `config`'s chain (loading images, constructing instances with their tables).
-pub fn build_chain(config: &LoadedConfig, generation: u64, images: &ImageCache, metrics: &Registry, timers: Weak<dyn TimerSink>) -> Result<Chain, ReloadError> {
+pub fn build_chain(
+    config: &LoadedConfig,
+    generation: u64,
+    images: &ImageCache,
+    metrics: &Registry,
+    timers: Weak<dyn TimerSink>,
+) -> Result<Chain, ReloadError> {
     let mut problems = Vec::new();
     let mut links = Vec::new();
     let mut names = HashSet::new();
-    let max_retained = config.config.reload.max_retained_image_mib.saturating_mul(1 << 20);
+    let max_retained = config
+        .config
+        .reload
+        .max_retained_image_mib
+        .saturating_mul(1 << 20);
     for (i, entry) in config.config.chain.iter().enumerate() {
         if !entry.enabled {
             continue;
@@ -55,11 +67,17 @@ pub fn build_chain(config: &LoadedConfig, generation: u64, images: &ImageCache, 
                 continue;
             }
         };
-        let name = entry.name.clone().unwrap_or_else(|| image.manifest.name.to_string());
+        let name = entry
+            .name
+            .clone()
+            .unwrap_or_else(|| image.manifest.name.to_string());
         if !names.insert(name.clone()) {
             problems.push(
                 config
-                    .error_at(&format!("chain[{i}].plugin"), format!("a second chain entry is named `{name}`"))
+                    .error_at(
+                        &format!("chain[{i}].plugin"),
+                        format!("a second chain entry is named `{name}`"),
+                    )
                     .with_fix("give the entries distinct `name`s")
                     .to_string(),
             );
@@ -70,7 +88,14 @@ pub fn build_chain(config: &LoadedConfig, generation: u64, images: &ImageCache, 
         let table = match toml::to_string(&entry.config) {
             Ok(t) => t,
             Err(e) => {
-                problems.push(config.error_at(&format!("chain[{i}].config"), format!("cannot re-encode the table: {e}")).to_string());
+                problems.push(
+                    config
+                        .error_at(
+                            &format!("chain[{i}].config"),
+                            format!("cannot re-encode the table: {e}"),
+                        )
+                        .to_string(),
+                );
                 continue;
             }
         };
@@ -88,9 +113,15 @@ pub fn build_chain(config: &LoadedConfig, generation: u64, images: &ImageCache, 
                     Some(f) => format!("chain[{i}].config.{f}"),
                     None => format!("chain[{i}].config"),
                 };
-                let mut err = config.error_at(&setting, format!("{} refused its config: {}", image.manifest.name, e.message));
+                let mut err = config.error_at(
+                    &setting,
+                    format!("{} refused its config: {}", image.manifest.name, e.message),
+                );
                 if err.line.is_none() {
-                    err = config.error_at(&format!("chain[{i}]"), format!("{} refused its config: {}", image.manifest.name, e.message));
+                    err = config.error_at(
+                        &format!("chain[{i}]"),
+                        format!("{} refused its config: {}", image.manifest.name, e.message),
+                    );
                     err.setting = Some(setting);
                 }
                 problems.push(err.to_string());
@@ -109,16 +140,29 @@ pub fn transfer_state(old: &Chain, new: &Chain) -> Result<usize, ReloadError> {
     let mut problems = Vec::new();
     let mut moved = 0;
     for link in &new.links {
-        let Some(prev) = old.link(&link.name) else { continue };
+        let Some(prev) = old.link(&link.name) else {
+            continue;
+        };
         if prev.hooks & hooks::STATE == 0 || link.hooks & hooks::STATE == 0 {
             continue;
         }
         match prev.instance.hooks.export_state().into_result() {
-            Ok(state) => match link.instance.hooks.import_state(state.as_slice().into()).into_result() {
+            Ok(state) => match link
+                .instance
+                .hooks
+                .import_state(state.as_slice().into())
+                .into_result()
+            {
                 Ok(()) => moved += 1,
-                Err(e) => problems.push(format!("plugin `{}`: the new instance refused the old one's state: {e}", link.name)),
+                Err(e) => problems.push(format!(
+                    "plugin `{}`: the new instance refused the old one's state: {e}",
+                    link.name
+                )),
             },
-            Err(e) => problems.push(format!("plugin `{}`: exporting its state failed: {e}", link.name)),
+            Err(e) => problems.push(format!(
+                "plugin `{}`: exporting its state failed: {e}",
+                link.name
+            )),
         }
     }
     if problems.is_empty() {
@@ -127,4 +171,3 @@ pub fn transfer_state(old: &Chain, new: &Chain) -> Result<usize, ReloadError> {
         Err(ReloadError { problems })
     }
 }
-

@@ -40,9 +40,15 @@ impl Visit for Fields {
 impl<S: tracing::Subscriber> Layer<S> for Captured {
     fn on_event(&self, e: &tracing::Event<'_>, _: Context<'_, S>) {
         if e.metadata().target() == "plugin" {
-            let mut f = Fields { plugin: String::new(), message: String::new() };
+            let mut f = Fields {
+                plugin: String::new(),
+                message: String::new(),
+            };
             e.record(&mut f);
-            self.0.lock().unwrap().push((e.metadata().level().to_string(), f.plugin, f.message));
+            self.0
+                .lock()
+                .unwrap()
+                .push((e.metadata().level().to_string(), f.plugin, f.message));
         }
     }
 }
@@ -50,7 +56,8 @@ impl<S: tracing::Subscriber> Layer<S> for Captured {
 #[test]
 fn plugin_logs_and_panics_reach_the_host_log() {
     let captured = Captured::default();
-    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(captured.clone())).unwrap();
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(captured.clone()))
+        .unwrap();
 
     let dir = temp_dir("plugin-logs");
     let text = format!(
@@ -59,7 +66,12 @@ fn plugin_logs_and_panics_reach_the_host_log() {
         plugin("test_plugin_stateful").display()
     );
     let host = Host::from_config(config(&dir, &text)).unwrap();
-    let mut ctx = TxContext::new("192.0.2.10:5060".parse().unwrap(), "127.0.0.1:5060".parse().unwrap(), Transport::Udp, 1);
+    let mut ctx = TxContext::new(
+        "192.0.2.10:5060".parse().unwrap(),
+        "127.0.0.1:5060".parse().unwrap(),
+        Transport::Udp,
+        1,
+    );
     let m = invite("logs-1", "X-Arm-Timer: yes\r\n");
     host.process_request(&Message::parse(&m).unwrap(), &mut ctx, None);
     let m = invite("logs-2", "X-Panic: yes\r\n");
@@ -68,12 +80,25 @@ fn plugin_logs_and_panics_reach_the_host_log() {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let events = captured.0.lock().unwrap().clone();
-        let timer = events.iter().any(|(lvl, p, msg)| lvl == "INFO" && p == "counter" && msg.contains("timer fired") && msg.contains("token=1"));
-        let panic = events.iter().any(|(lvl, p, msg)| lvl == "ERROR" && p == "boom" && msg.contains("plugin panicked") && msg.contains("test plugin panics on purpose"));
+        let timer = events.iter().any(|(lvl, p, msg)| {
+            lvl == "INFO"
+                && p == "counter"
+                && msg.contains("timer fired")
+                && msg.contains("token=1")
+        });
+        let panic = events.iter().any(|(lvl, p, msg)| {
+            lvl == "ERROR"
+                && p == "boom"
+                && msg.contains("plugin panicked")
+                && msg.contains("test plugin panics on purpose")
+        });
         if timer && panic {
             break;
         }
-        assert!(Instant::now() < deadline, "missing plugin events; captured: {events:?}");
+        assert!(
+            Instant::now() < deadline,
+            "missing plugin events; captured: {events:?}"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }

@@ -44,7 +44,11 @@ impl From<std::net::SocketAddr> for PeerAddr {
                 true
             }
         };
-        PeerAddr { ip, is_ipv6, port: a.port() }
+        PeerAddr {
+            ip,
+            is_ipv6,
+            port: a.port(),
+        }
     }
 }
 
@@ -94,14 +98,20 @@ pub struct Scratchpad {
 impl Scratchpad {
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&ScratchValue> {
-        self.entries.iter().find(|e| e.key.as_str() == key).map(|e| &e.value)
+        self.entries
+            .iter()
+            .find(|e| e.key.as_str() == key)
+            .map(|e| &e.value)
     }
 
     /// Set `key` to `value`, replacing an earlier value.
     pub fn set(&mut self, key: &str, value: ScratchValue) {
         match self.entries.iter_mut().find(|e| e.key.as_str() == key) {
             Some(e) => e.value = value,
-            None => self.entries.push(ScratchEntry { key: key.into(), value }),
+            None => self.entries.push(ScratchEntry {
+                key: key.into(),
+                value,
+            }),
         }
     }
 

@@ -16,11 +16,16 @@ pub mod hooks {
 
     /// Names of the set bits, for reports.
     pub fn names(bits: u32) -> Vec<&'static str> {
-        [(REQUEST, "request"), (RESPONSE, "response"), (TIMER, "timer"), (STATE, "state")]
-            .into_iter()
-            .filter(|(b, _)| bits & b != 0)
-            .map(|(_, n)| n)
-            .collect()
+        [
+            (REQUEST, "request"),
+            (RESPONSE, "response"),
+            (TIMER, "timer"),
+            (STATE, "state"),
+        ]
+        .into_iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| n)
+        .collect()
     }
 }
 

@@ -24,7 +24,10 @@ pub struct PluginModule {
     /// Builds an instance from the plugin's config table (TOML text). On failure returns one line that
     /// names the offending field, as `field: message` (or just `message` when no field applies).
     #[sabi(last_prefix_field)]
-    pub create: extern "C" fn(config_toml: RStr<'_>, host: HostServices) -> RResult<PluginInstanceBox, RString>,
+    pub create: extern "C" fn(
+        config_toml: RStr<'_>,
+        host: HostServices,
+    ) -> RResult<PluginInstanceBox, RString>,
 }
 
 impl RootModule for PluginModuleRef {

@@ -35,7 +35,12 @@ fn guarded<T>(handle: u64, f: impl FnOnce() -> T) -> RResult<T, RString> {
 }
 
 impl<P: Plugin> PluginInstance for Adapter<P> {
-    fn on_request(&self, msg: MessageFfi<'_>, ctx: &mut ContextFfi<'_>, edits: &mut RVec<Edit>) -> RResult<VerdictFfi, RString> {
+    fn on_request(
+        &self,
+        msg: MessageFfi<'_>,
+        ctx: &mut ContextFfi<'_>,
+        edits: &mut RVec<Edit>,
+    ) -> RResult<VerdictFfi, RString> {
         guarded(self.handle, || {
             let mut req = Request::from_ffi(&msg, edits);
             let mut c = Context::from_ffi(ctx);
@@ -43,7 +48,12 @@ impl<P: Plugin> PluginInstance for Adapter<P> {
         })
     }
 
-    fn on_response(&self, msg: MessageFfi<'_>, ctx: &mut ContextFfi<'_>, edits: &mut RVec<Edit>) -> RResult<ResponseVerdictFfi, RString> {
+    fn on_response(
+        &self,
+        msg: MessageFfi<'_>,
+        ctx: &mut ContextFfi<'_>,
+        edits: &mut RVec<Edit>,
+    ) -> RResult<ResponseVerdictFfi, RString> {
         guarded(self.handle, || {
             let mut resp = Response::from_ffi(&msg, edits);
             let mut c = Context::from_ffi(ctx);

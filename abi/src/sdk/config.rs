@@ -16,12 +16,18 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error about one field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError { field: Some(field.into()), message: message.into() }
+        ConfigError {
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
 
     /// An error about the table as a whole.
     pub fn table(message: impl Into<String>) -> Self {
-        ConfigError { field: None, message: message.into() }
+        ConfigError {
+            field: None,
+            message: message.into(),
+        }
     }
 
     /// Wire form: `field: message` or `message`; read back by the host with [`ConfigError::from_wire`].

@@ -8,7 +8,10 @@ use serde::de::DeserializeOwned;
 
 use super::adapter::{panic_message, Adapter};
 use super::{log_forward, parse_config, ConfigError, Plugin};
-use crate::ffi::{HostServices, Manifest, PluginInstanceBox, PluginInstance_TO, PluginModule, PluginModuleRef, PLUGIN_INTERFACE_VERSION};
+use crate::ffi::{
+    HostServices, Manifest, PluginInstanceBox, PluginInstance_TO, PluginModule, PluginModuleRef,
+    PLUGIN_INTERFACE_VERSION,
+};
 
 /// The symbol abi_stable looks up in a plugin shared object. Checked against abi_stable's own constant
 /// by a unit test, so an abi_stable upgrade that changes it fails the build's tests, not a deployment.
@@ -47,19 +50,35 @@ extern "C" fn manifest<E: Export>() -> Manifest {
     }
 }
 
-extern "C" fn create<E: Export>(config_toml: RStr<'_>, host: HostServices) -> RResult<PluginInstanceBox, RString> {
+extern "C" fn create<E: Export>(
+    config_toml: RStr<'_>,
+    host: HostServices,
+) -> RResult<PluginInstanceBox, RString> {
     super::host::install(host);
     log_forward::install();
-    let built = std::panic::catch_unwind(|| super::host::with_handle(host.handle, || E::construct(config_toml.as_str())));
+    let built = std::panic::catch_unwind(|| {
+        super::host::with_handle(host.handle, || E::construct(config_toml.as_str()))
+    });
     match built {
-        Ok(Ok(plugin)) => ROk(PluginInstance_TO::from_value(Adapter { plugin, handle: host.handle }, TD_Opaque)),
+        Ok(Ok(plugin)) => ROk(PluginInstance_TO::from_value(
+            Adapter {
+                plugin,
+                handle: host.handle,
+            },
+            TD_Opaque,
+        )),
         Ok(Err(e)) => RErr(e.to_wire().into()),
         Err(payload) => RErr(format!("constructor panicked: {}", panic_message(&*payload)).into()),
     }
 }
 
 fn root_module<E: Export>() -> PluginModuleRef {
-    PluginModule { interface_version: PLUGIN_INTERFACE_VERSION, manifest: manifest::<E>, create: create::<E> }.leak_into_prefix()
+    PluginModule {
+        interface_version: PLUGIN_INTERFACE_VERSION,
+        manifest: manifest::<E>,
+        create: create::<E>,
+    }
+    .leak_into_prefix()
 }
 
 extern "C" fn erased_root_module<E: Export>() -> RootModuleResult {
@@ -71,7 +90,12 @@ pub const fn lib_header<E: Export>() -> LibHeader {
     // SAFETY: `erased_root_module::<E>` returns exactly what `__call_root_module_loader` makes of a
     // `PluginModuleRef` (abi_stable's own `#[export_root_module]` expands to the same pairing), so the
     // erased prefix it hands out was made from a `PluginModuleRef`, as `from_constructor` requires.
-    unsafe { LibHeader::from_constructor::<PluginModuleRef>(erased_root_module::<E>, CheckTypeLayout::Yes) }
+    unsafe {
+        LibHeader::from_constructor::<PluginModuleRef>(
+            erased_root_module::<E>,
+            CheckTypeLayout::Yes,
+        )
+    }
 }
 
 #[doc(hidden)]
@@ -96,7 +120,9 @@ macro_rules! export_plugin {
             type Plugin = $plugin;
             const NAME: &'static str = env!("CARGO_PKG_NAME");
             const VERSION: &'static str = env!("CARGO_PKG_VERSION");
-            fn construct(config_toml: &str) -> ::std::result::Result<$plugin, $crate::sdk::ConfigError> {
+            fn construct(
+                config_toml: &str,
+            ) -> ::std::result::Result<$plugin, $crate::sdk::ConfigError> {
                 $crate::sdk::export::construct_with(config_toml, $ctor)
             }
         }
@@ -112,6 +138,9 @@ macro_rules! export_plugin {
 mod tests {
     #[test]
     fn root_module_symbol_matches_abi_stable() {
-        assert_eq!(super::ROOT_MODULE_SYMBOL, abi_stable::library::ROOT_MODULE_LOADER_NAME);
+        assert_eq!(
+            super::ROOT_MODULE_SYMBOL,
+            abi_stable::library::ROOT_MODULE_LOADER_NAME
+        );
     }
 }

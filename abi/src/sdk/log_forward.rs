@@ -59,7 +59,12 @@ impl<S: Subscriber> Layer<S> for ForwardToHost {
         let mut v = MessageVisitor(String::new());
         event.record(&mut v);
         let meta = event.metadata();
-        (s.log)(h, level_number(meta.level()), RStr::from(meta.target()), RStr::from(v.0.as_str()));
+        (s.log)(
+            h,
+            level_number(meta.level()),
+            RStr::from(meta.target()),
+            RStr::from(v.0.as_str()),
+        );
     }
 }
 

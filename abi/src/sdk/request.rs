@@ -110,7 +110,9 @@ impl Request<'_> {
 
     /// Push a Via (the host pushes its own Via when it forwards; this is for plugins that act as a hop).
     pub fn push_via(&mut self, value: &str) {
-        self.edits.push(Edit::PushVia { value: value.into() });
+        self.edits.push(Edit::PushVia {
+            value: value.into(),
+        });
     }
 
     /// Pop the topmost Via value.

@@ -99,7 +99,13 @@ pub struct Target {
 impl Target {
     /// A target with defaults: any transport, no delay, group 0, no guard.
     pub fn new(uri: &str) -> Self {
-        Target { uri: uri.into(), transport: Transport::Any, delay: Duration::ZERO, fork_group: 0, min_answer: Duration::ZERO }
+        Target {
+            uri: uri.into(),
+            transport: Transport::Any,
+            delay: Duration::ZERO,
+            fork_group: 0,
+            min_answer: Duration::ZERO,
+        }
     }
 
     /// Set the transport.
@@ -143,7 +149,11 @@ pub enum Verdict {
 impl Verdict {
     /// Answer with `status` and `reason`.
     pub fn respond(status: u16, reason: &str) -> Self {
-        Verdict::Respond(Reply { status, reason: reason.into(), headers: Vec::new() })
+        Verdict::Respond(Reply {
+            status,
+            reason: reason.into(),
+            headers: Vec::new(),
+        })
     }
 
     /// Forward to one URI.
@@ -183,7 +193,11 @@ impl From<Verdict> for VerdictFfi {
             Verdict::Respond(r) => VerdictFfi::Respond(ReplyFfi {
                 status: r.status,
                 reason: r.reason.into(),
-                headers: r.headers.into_iter().map(|(n, v)| Tuple2(RString::from(n), RString::from(v))).collect(),
+                headers: r
+                    .headers
+                    .into_iter()
+                    .map(|(n, v)| Tuple2(RString::from(n), RString::from(v)))
+                    .collect(),
             }),
             Verdict::Route(ts) => VerdictFfi::Route(
                 ts.into_iter()
@@ -208,7 +222,11 @@ impl From<VerdictFfi> for Verdict {
             VerdictFfi::Respond(r) => Verdict::Respond(Reply {
                 status: r.status,
                 reason: r.reason.into_string(),
-                headers: r.headers.into_iter().map(|Tuple2(n, v)| (n.into_string(), v.into_string())).collect(),
+                headers: r
+                    .headers
+                    .into_iter()
+                    .map(|Tuple2(n, v)| (n.into_string(), v.into_string()))
+                    .collect(),
             }),
             VerdictFfi::Route(ts) => Verdict::Route(
                 ts.into_iter()
@@ -250,17 +268,31 @@ mod tests {
     #[test]
     fn verdict_round_trips_through_the_wire_form() {
         let v = Verdict::Route(vec![
-            Target::new("sip:a@example.com").transport(Transport::Tls).delay(Duration::from_millis(1500)).fork_group(2),
+            Target::new("sip:a@example.com")
+                .transport(Transport::Tls)
+                .delay(Duration::from_millis(1500))
+                .fork_group(2),
             Target::new("sip:b@example.com").min_answer(Duration::from_millis(300)),
         ]);
         assert_eq!(Verdict::from(VerdictFfi::from(v.clone())), v);
-        let r = Verdict::Respond(Reply { status: 404, reason: "Not Found".into(), headers: vec![("ms-diagnostics".into(), "1005".into())] });
+        let r = Verdict::Respond(Reply {
+            status: 404,
+            reason: "Not Found".into(),
+            headers: vec![("ms-diagnostics".into(), "1005".into())],
+        });
         assert_eq!(Verdict::from(VerdictFfi::from(r.clone())), r);
     }
 
     #[test]
     fn transport_numbers_are_stable() {
-        for t in [Transport::Any, Transport::Udp, Transport::Tcp, Transport::Tls, Transport::Ws, Transport::Wss] {
+        for t in [
+            Transport::Any,
+            Transport::Udp,
+            Transport::Tcp,
+            Transport::Tls,
+            Transport::Ws,
+            Transport::Wss,
+        ] {
             assert_eq!(Transport::from_u8(t as u8), t);
             assert_eq!(Transport::parse(t.as_str()), Some(t));
         }

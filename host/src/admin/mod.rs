@@ -23,18 +23,20 @@ const MAX_REQUEST_LINE: usize = 8192;
 pub fn spawn(host: Host, addr: SocketAddr) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr)?;
     let bound = listener.local_addr()?;
-    std::thread::Builder::new().name("sip-admin".into()).spawn(move || {
-        for stream in listener.incoming() {
-            match stream {
-                Ok(s) => {
-                    if let Err(e) = serve(&host, s) {
-                        tracing::debug!("admin connection: {e}");
+    std::thread::Builder::new()
+        .name("sip-admin".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                match stream {
+                    Ok(s) => {
+                        if let Err(e) = serve(&host, s) {
+                            tracing::debug!("admin connection: {e}");
+                        }
                     }
+                    Err(e) => tracing::warn!("admin accept failed: {e}"),
                 }
-                Err(e) => tracing::warn!("admin accept failed: {e}"),
             }
-        }
-    })?;
+        })?;
     Ok(bound)
 }
 
@@ -57,10 +59,20 @@ fn serve(host: &Host, stream: TcpStream) -> std::io::Result<()> {
     let mut parts = line.split_whitespace();
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     match (method, path) {
-        ("GET", "/metrics") => respond(stream, 200, "text/plain; version=0.0.4", &crate::metrics::render(host.metrics())),
+        ("GET", "/metrics") => respond(
+            stream,
+            200,
+            "text/plain; version=0.0.4",
+            &crate::metrics::render(host.metrics()),
+        ),
         ("GET", "/status") => respond(stream, 200, "text/plain", &status_text(host)),
         ("POST", "/reload") => match host.reload("admin") {
-            Ok(generation) => respond(stream, 200, "text/plain", &format!("reloaded: generation {generation} is live\n")),
+            Ok(generation) => respond(
+                stream,
+                200,
+                "text/plain",
+                &format!("reloaded: generation {generation} is live\n"),
+            ),
             Err(e) => {
                 let mut body = String::from("reload refused; the running chain stays in force:\n");
                 for p in &e.problems {
@@ -70,12 +82,24 @@ fn serve(host: &Host, stream: TcpStream) -> std::io::Result<()> {
                 respond(stream, 422, "text/plain", &body)
             }
         },
-        (_, "/metrics" | "/status" | "/reload") => respond(stream, 405, "text/plain", "method not allowed\n"),
-        _ => respond(stream, 404, "text/plain", "not found: try GET /metrics, GET /status or POST /reload\n"),
+        (_, "/metrics" | "/status" | "/reload") => {
+            respond(stream, 405, "text/plain", "method not allowed\n")
+        }
+        _ => respond(
+            stream,
+            404,
+            "text/plain",
+            "not found: try GET /metrics, GET /status or POST /reload\n",
+        ),
     }
 }
 
-fn respond(mut stream: TcpStream, status: u16, content_type: &str, body: &str) -> std::io::Result<()> {
+fn respond(
+    mut stream: TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &str,
+) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
         404 => "Not Found",
@@ -95,7 +119,14 @@ pub fn request(addr: SocketAddr, method: &str, path: &str) -> std::io::Result<(u
     write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
     let mut buf = String::new();
     s.read_to_string(&mut buf)?;
-    let status = buf.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let status = buf
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Ok((status, body))
 }

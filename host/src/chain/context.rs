@@ -27,8 +27,21 @@ pub struct TxContext {
 
 impl TxContext {
     /// A context for a message from `source` received on `local`.
-    pub fn new(source: SocketAddr, local: SocketAddr, transport: Transport, transaction_id: u64) -> Self {
-        TxContext { source, local, transport, tls_peer_names: Vec::new(), trusted_pool: RString::new(), transaction_id, scratchpad: Scratchpad::default() }
+    pub fn new(
+        source: SocketAddr,
+        local: SocketAddr,
+        transport: Transport,
+        transaction_id: u64,
+    ) -> Self {
+        TxContext {
+            source,
+            local,
+            transport,
+            tls_peer_names: Vec::new(),
+            trusted_pool: RString::new(),
+            transaction_id,
+            scratchpad: Scratchpad::default(),
+        }
     }
 
     /// The wire view lent to one hook call.

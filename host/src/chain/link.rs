@@ -30,7 +30,12 @@ pub struct Link {
 }
 
 pub(crate) fn ffi_view<'a>(m: &'a Message<'a>) -> MessageFfi<'a> {
-    MessageFfi { bytes: m.bytes().into(), start: *m.start_line(), headers: m.header_entries().into(), body: m.body_span() }
+    MessageFfi {
+        bytes: m.bytes().into(),
+        start: *m.start_line(),
+        headers: m.header_entries().into(),
+        body: m.body_span(),
+    }
 }
 
 impl Link {
@@ -47,18 +52,38 @@ impl Link {
     }
 
     /// Call the request hook. `Err` carries the panic message.
-    pub fn on_request(&self, msg: &Message<'_>, ctx: &mut TxContext, generation: u64, edits: &mut RVec<Edit>) -> (Result<VerdictFfi, String>, Duration) {
+    pub fn on_request(
+        &self,
+        msg: &Message<'_>,
+        ctx: &mut TxContext,
+        generation: u64,
+        edits: &mut RVec<Edit>,
+    ) -> (Result<VerdictFfi, String>, Duration) {
         self.metrics.request_calls.fetch_add(1, Relaxed);
         let view = ffi_view(msg);
-        let (r, d) = self.timed(|| self.instance.hooks.on_request(view, &mut ctx.ffi(generation), edits));
+        let (r, d) = self.timed(|| {
+            self.instance
+                .hooks
+                .on_request(view, &mut ctx.ffi(generation), edits)
+        });
         (self.settle(r), d)
     }
 
     /// Call the response hook.
-    pub fn on_response(&self, msg: &Message<'_>, ctx: &mut TxContext, generation: u64, edits: &mut RVec<Edit>) -> (Result<ResponseVerdictFfi, String>, Duration) {
+    pub fn on_response(
+        &self,
+        msg: &Message<'_>,
+        ctx: &mut TxContext,
+        generation: u64,
+        edits: &mut RVec<Edit>,
+    ) -> (Result<ResponseVerdictFfi, String>, Duration) {
         self.metrics.response_calls.fetch_add(1, Relaxed);
         let view = ffi_view(msg);
-        let (r, d) = self.timed(|| self.instance.hooks.on_response(view, &mut ctx.ffi(generation), edits));
+        let (r, d) = self.timed(|| {
+            self.instance
+                .hooks
+                .on_response(view, &mut ctx.ffi(generation), edits)
+        });
         (self.settle(r), d)
     }
 

@@ -21,7 +21,10 @@ pub struct Chain {
 impl Chain {
     /// A chain with no plugins (requests take the default route).
     pub fn empty(generation: u64) -> Self {
-        Chain { generation, links: Vec::new() }
+        Chain {
+            generation,
+            links: Vec::new(),
+        }
     }
 
     /// The link named `name`.

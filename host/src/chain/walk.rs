@@ -79,7 +79,13 @@ fn fold(m: &Message<'_>, edits: &[Edit]) -> Result<Vec<u8>, String> {
 
 impl Chain {
     /// Walk a request through the chain. `trace` collects per-plugin steps for `explain`.
-    pub fn run_request(&self, msg: &Message<'_>, ctx: &mut TxContext, metrics: &Registry, mut trace: Option<&mut Vec<StepTrace>>) -> RequestOutcome {
+    pub fn run_request(
+        &self,
+        msg: &Message<'_>,
+        ctx: &mut TxContext,
+        metrics: &Registry,
+        mut trace: Option<&mut Vec<StepTrace>>,
+    ) -> RequestOutcome {
         metrics.requests.fetch_add(1, Relaxed);
         let mut edited: Option<Vec<u8>> = None;
         for (i, link) in self.links.iter().enumerate() {
@@ -92,12 +98,19 @@ impl Chain {
                 let m: &Message<'_> = match &edited {
                     None => msg,
                     Some(bytes) => {
-                        reparsed = Message::parse(bytes).expect("folded messages are checked to parse");
+                        reparsed =
+                            Message::parse(bytes).expect("folded messages are checked to parse");
                         &reparsed
                     }
                 };
                 let (result, elapsed) = link.on_request(m, ctx, self.generation, &mut edits);
-                let result = result.and_then(|v| if edits.is_empty() { Ok((v, None)) } else { fold(m, &edits).map(|b| (v, Some(b))) });
+                let result = result.and_then(|v| {
+                    if edits.is_empty() {
+                        Ok((v, None))
+                    } else {
+                        fold(m, &edits).map(|b| (v, Some(b)))
+                    }
+                });
                 (result, elapsed)
             };
             let (result, elapsed) = step;
@@ -116,21 +129,46 @@ impl Chain {
                         PanicPolicy::Drop => Verdict::Drop,
                         PanicPolicy::Skip => Verdict::Continue,
                     };
-                    (v, StepOutcome::Failed { error, policy: link.on_panic })
+                    (
+                        v,
+                        StepOutcome::Failed {
+                            error,
+                            policy: link.on_panic,
+                        },
+                    )
                 }
             };
             if let Some(t) = trace.as_deref_mut() {
-                t.push(StepTrace { plugin: link.name.clone(), edits: edits.into_iter().collect(), outcome, elapsed });
+                t.push(StepTrace {
+                    plugin: link.name.clone(),
+                    edits: edits.into_iter().collect(),
+                    outcome,
+                    elapsed,
+                });
             }
             if verdict != Verdict::Continue {
-                return RequestOutcome { verdict, decided_by: Some(i), edited };
+                return RequestOutcome {
+                    verdict,
+                    decided_by: Some(i),
+                    edited,
+                };
             }
         }
-        RequestOutcome { verdict: Verdict::Continue, decided_by: None, edited }
+        RequestOutcome {
+            verdict: Verdict::Continue,
+            decided_by: None,
+            edited,
+        }
     }
 
     /// Walk a response back through the chain.
-    pub fn run_response(&self, msg: &Message<'_>, ctx: &mut TxContext, metrics: &Registry, mut trace: Option<&mut Vec<StepTrace>>) -> ResponseOutcome {
+    pub fn run_response(
+        &self,
+        msg: &Message<'_>,
+        ctx: &mut TxContext,
+        metrics: &Registry,
+        mut trace: Option<&mut Vec<StepTrace>>,
+    ) -> ResponseOutcome {
         metrics.responses.fetch_add(1, Relaxed);
         let mut edited: Option<Vec<u8>> = None;
         for link in self.links.iter().rev() {
@@ -143,12 +181,22 @@ impl Chain {
                 let m: &Message<'_> = match &edited {
                     None => msg,
                     Some(bytes) => {
-                        reparsed = Message::parse(bytes).expect("folded messages are checked to parse");
+                        reparsed =
+                            Message::parse(bytes).expect("folded messages are checked to parse");
                         &reparsed
                     }
                 };
                 let (result, elapsed) = link.on_response(m, ctx, self.generation, &mut edits);
-                (result.and_then(|v| if edits.is_empty() { Ok((v, None)) } else { fold(m, &edits).map(|b| (v, Some(b))) }), elapsed)
+                (
+                    result.and_then(|v| {
+                        if edits.is_empty() {
+                            Ok((v, None))
+                        } else {
+                            fold(m, &edits).map(|b| (v, Some(b)))
+                        }
+                    }),
+                    elapsed,
+                )
             };
             let (verdict, outcome) = match result {
                 Ok((v, bytes)) => {
@@ -159,17 +207,35 @@ impl Chain {
                     (v, StepOutcome::Response(v))
                 }
                 Err(error) => {
-                    let v = if link.on_panic == PanicPolicy::Drop { ResponseVerdict::Drop } else { ResponseVerdict::Continue };
-                    (v, StepOutcome::Failed { error, policy: link.on_panic })
+                    let v = if link.on_panic == PanicPolicy::Drop {
+                        ResponseVerdict::Drop
+                    } else {
+                        ResponseVerdict::Continue
+                    };
+                    (
+                        v,
+                        StepOutcome::Failed {
+                            error,
+                            policy: link.on_panic,
+                        },
+                    )
                 }
             };
             if let Some(t) = trace.as_deref_mut() {
-                t.push(StepTrace { plugin: link.name.clone(), edits: edits.into_iter().collect(), outcome, elapsed });
+                t.push(StepTrace {
+                    plugin: link.name.clone(),
+                    edits: edits.into_iter().collect(),
+                    outcome,
+                    elapsed,
+                });
             }
             if verdict == ResponseVerdict::Drop {
                 return ResponseOutcome { verdict, edited };
             }
         }
-        ResponseOutcome { verdict: ResponseVerdict::Continue, edited }
+        ResponseOutcome {
+            verdict: ResponseVerdict::Continue,
+            edited,
+        }
     }
 }

@@ -17,8 +17,23 @@ pub(super) fn check_config(file: &Path) -> ExitCode {
     match Host::from_config(loaded) {
         Ok(host) => {
             let chain = host.snapshot();
-            let names: Vec<String> = chain.links.iter().map(|l| format!("{} ({} {})", l.name, l.instance.image.manifest.name, l.instance.image.manifest.version)).collect();
-            println!("ok: {} would run with {} plugin(s){}{}", file.display(), names.len(), if names.is_empty() { "" } else { ": " }, names.join(", "));
+            let names: Vec<String> = chain
+                .links
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{} ({} {})",
+                        l.name, l.instance.image.manifest.name, l.instance.image.manifest.version
+                    )
+                })
+                .collect();
+            println!(
+                "ok: {} would run with {} plugin(s){}{}",
+                file.display(),
+                names.len(),
+                if names.is_empty() { "" } else { ": " },
+                names.join(", ")
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -9,13 +9,26 @@ use sip_interop_abi::sip::{proxy_disposition, Disposition, Message};
 pub(crate) fn summary(msg: &Message<'_>) -> String {
     let mut out = String::new();
     if msg.is_request() {
-        out.push_str(&format!("request {} {}\n", msg.method().map(|m| m.as_str().to_string()).unwrap_or_default(), msg.request_uri_str().unwrap_or("")));
+        out.push_str(&format!(
+            "request {} {}\n",
+            msg.method()
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_default(),
+            msg.request_uri_str().unwrap_or("")
+        ));
     } else {
-        out.push_str(&format!("response {} {}\n", msg.status().unwrap_or(0), String::from_utf8_lossy(msg.reason().unwrap_or_default())));
+        out.push_str(&format!(
+            "response {} {}\n",
+            msg.status().unwrap_or(0),
+            String::from_utf8_lossy(msg.reason().unwrap_or_default())
+        ));
     }
     out.push_str(&format!("Call-ID: {}\n", msg.call_id().unwrap_or("(none)")));
     let branch = match msg.top_via() {
-        Some(Ok(v)) => v.branch().unwrap_or("(no branch: RFC 2543 peer)").to_string(),
+        Some(Ok(v)) => v
+            .branch()
+            .unwrap_or("(no branch: RFC 2543 peer)")
+            .to_string(),
         Some(Err(e)) => format!("(unparseable Via: {e})"),
         None => "(no Via)".into(),
     };
@@ -24,7 +37,11 @@ pub(crate) fn summary(msg: &Message<'_>) -> String {
     if body.is_empty() {
         out.push_str("body: none\n");
     } else {
-        out.push_str(&format!("body: {} ({} bytes)\n", msg.content_type().unwrap_or("(no Content-Type)"), body.len()));
+        out.push_str(&format!(
+            "body: {} ({} bytes)\n",
+            msg.content_type().unwrap_or("(no Content-Type)"),
+            body.len()
+        ));
     }
     out
 }
@@ -43,8 +60,16 @@ pub(super) fn check_message(file: &Path) -> ExitCode {
             print!("{}", summary(&msg));
             ExitCode::SUCCESS
         }
-        Disposition::Reject { status, reason, unsupported } => {
-            let extra = if unsupported.is_empty() { String::new() } else { format!(" (Unsupported: {})", unsupported.join(", ")) };
+        Disposition::Reject {
+            status,
+            reason,
+            unsupported,
+        } => {
+            let extra = if unsupported.is_empty() {
+                String::new()
+            } else {
+                format!(" (Unsupported: {})", unsupported.join(", "))
+            };
             println!("{status} {}: {reason}{extra}", reason_phrase(status));
             ExitCode::FAILURE
         }

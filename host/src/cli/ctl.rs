@@ -18,7 +18,11 @@ pub(super) enum Action {
     Metrics,
 }
 
-pub(super) fn ctl(admin_addr: Option<SocketAddr>, config: Option<&Path>, action: Action) -> ExitCode {
+pub(super) fn ctl(
+    admin_addr: Option<SocketAddr>,
+    config: Option<&Path>,
+    action: Action,
+) -> ExitCode {
     let addr = match (admin_addr, config) {
         (Some(a), _) => a,
         (None, Some(c)) => match load_file(c) {

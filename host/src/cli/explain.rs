@@ -24,16 +24,31 @@ pub(super) struct ExplainArgs {
 pub fn describe_edit(e: &Edit) -> String {
     match e {
         Edit::SetRequestUri(u) => format!("set Request-URI to {u}"),
-        Edit::AddHeader { name, value, position } => {
-            let at = if *position == HeaderPosition::First { " (first)" } else { "" };
+        Edit::AddHeader {
+            name,
+            value,
+            position,
+        } => {
+            let at = if *position == HeaderPosition::First {
+                " (first)"
+            } else {
+                ""
+            };
             format!("add header {name}: {value}{at}")
         }
         Edit::RemoveHeader { name } => format!("remove every {name} header"),
         Edit::RemoveHeaderAt { index } => format!("remove header line #{index}"),
         Edit::ReplaceHeader { name, value } => format!("replace {name} with: {value}"),
-        Edit::ReplaceHeaderAt { index, value } => format!("replace header line #{index} with: {value}"),
-        Edit::ReplaceBody { content_type, body } if content_type.is_empty() && body.is_empty() => "remove the body".into(),
-        Edit::ReplaceBody { content_type, body } => format!("replace the body with {} bytes of {content_type}", body.len()),
+        Edit::ReplaceHeaderAt { index, value } => {
+            format!("replace header line #{index} with: {value}")
+        }
+        Edit::ReplaceBody { content_type, body } if content_type.is_empty() && body.is_empty() => {
+            "remove the body".into()
+        }
+        Edit::ReplaceBody { content_type, body } => format!(
+            "replace the body with {} bytes of {content_type}",
+            body.len()
+        ),
         Edit::PushVia { value } => format!("push Via: {value}"),
         Edit::PopVia => "pop the top Via".into(),
         #[allow(unreachable_patterns)]
@@ -67,7 +82,10 @@ fn describe_verdict(v: &Verdict) -> String {
                         s.push_str(&format!(" (fork group {})", t.fork_group));
                     }
                     if !t.min_answer.is_zero() {
-                        s.push_str(&format!(" (2xx before {} ms absorbed)", t.min_answer.as_millis()));
+                        s.push_str(&format!(
+                            " (2xx before {} ms absorbed)",
+                            t.min_answer.as_millis()
+                        ));
                     }
                     s
                 })
@@ -82,9 +100,17 @@ fn print_steps(steps: &[StepTrace]) {
         let what = match &s.outcome {
             StepOutcome::Request(v) => describe_verdict(v),
             StepOutcome::Response(v) => format!("{v:?}").to_lowercase(),
-            StepOutcome::Failed { error, policy } => format!("FAILED ({error}); on_panic = {policy:?} applies").to_lowercase(),
+            StepOutcome::Failed { error, policy } => {
+                format!("FAILED ({error}); on_panic = {policy:?} applies").to_lowercase()
+            }
         };
-        println!("{}. {} — {} edit(s), verdict: {what} [{} µs]", i + 1, s.plugin, s.edits.len(), s.elapsed.as_micros());
+        println!(
+            "{}. {} — {} edit(s), verdict: {what} [{} µs]",
+            i + 1,
+            s.plugin,
+            s.edits.len(),
+            s.elapsed.as_micros()
+        );
         for e in &s.edits {
             println!("     {}", describe_edit(e));
         }
@@ -93,7 +119,10 @@ fn print_steps(steps: &[StepTrace]) {
 
 pub(super) fn explain(a: &ExplainArgs) -> ExitCode {
     let Some(transport) = Transport::parse(&a.transport) else {
-        eprintln!("--transport: `{}` is not udp, tcp, tls, ws or wss", a.transport);
+        eprintln!(
+            "--transport: `{}` is not udp, tcp, tls, ws or wss",
+            a.transport
+        );
         return ExitCode::from(2);
     };
     let loaded = match load_file(&a.config) {
@@ -120,12 +149,28 @@ pub(super) fn explain(a: &ExplainArgs) -> ExitCode {
         }
     };
     let chain = host.snapshot();
-    println!("config {} — chain generation {} with {} plugin(s)", a.config.display(), chain.generation, chain.links.len());
+    println!(
+        "config {} — chain generation {} with {} plugin(s)",
+        a.config.display(),
+        chain.generation,
+        chain.links.len()
+    );
     match proxy_disposition(&bytes) {
         Disposition::Forward => {}
-        Disposition::Reject { status, reason, unsupported } => {
-            let extra = if unsupported.is_empty() { String::new() } else { format!(" (Unsupported: {})", unsupported.join(", ")) };
-            println!("before the chain: the host answers {status} {}: {reason}{extra}", reason_phrase(status));
+        Disposition::Reject {
+            status,
+            reason,
+            unsupported,
+        } => {
+            let extra = if unsupported.is_empty() {
+                String::new()
+            } else {
+                format!(" (Unsupported: {})", unsupported.join(", "))
+            };
+            println!(
+                "before the chain: the host answers {status} {}: {reason}{extra}",
+                reason_phrase(status)
+            );
             println!("the chain is not consulted");
             return ExitCode::SUCCESS;
         }
@@ -143,7 +188,14 @@ pub(super) fn explain(a: &ExplainArgs) -> ExitCode {
         println!("response walk (last plugin first):");
         let out = host.process_response(&chain, &msg, &mut ctx, Some(&mut steps));
         print_steps(&steps);
-        println!("result: {}", if out.verdict == sip_interop_abi::sdk::ResponseVerdict::Drop { "dropped" } else { "passed on" });
+        println!(
+            "result: {}",
+            if out.verdict == sip_interop_abi::sdk::ResponseVerdict::Drop {
+                "dropped"
+            } else {
+                "passed on"
+            }
+        );
         out.edited
     } else {
         println!("request walk:");
@@ -151,7 +203,10 @@ pub(super) fn explain(a: &ExplainArgs) -> ExitCode {
         print_steps(&steps);
         let by = out.decided_by.map(|i| chain.links[i].name.clone());
         match (&out.verdict, by) {
-            (Verdict::Continue, _) => println!("result: no plugin decided: default route by Request-URI/Route ({})", msg.request_uri_str().unwrap_or("")),
+            (Verdict::Continue, _) => println!(
+                "result: no plugin decided: default route by Request-URI/Route ({})",
+                msg.request_uri_str().unwrap_or("")
+            ),
             (v, Some(by)) => println!("result: {} (decided by {by})", describe_verdict(v)),
             (v, None) => println!("result: {}", describe_verdict(v)),
         }
@@ -165,7 +220,10 @@ pub(super) fn explain(a: &ExplainArgs) -> ExitCode {
     }
     if a.show_message {
         println!("--- message as it would leave the host ---");
-        print!("{}", String::from_utf8_lossy(edited.as_deref().unwrap_or(&bytes)));
+        print!(
+            "{}",
+            String::from_utf8_lossy(edited.as_deref().unwrap_or(&bytes))
+        );
     } else if edited.is_some() {
         println!("(the message was edited; --show-message prints it)");
     }

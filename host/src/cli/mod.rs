@@ -80,9 +80,25 @@ pub fn main() -> ExitCode {
         Command::Run { config } => run::run(&config),
         Command::CheckConfig { file } => check_config::check_config(&file),
         Command::CheckMessage { file } => check_message::check_message(&file),
-        Command::Explain { config, message, source, transport, response, show_message } => {
-            explain::explain(&explain::ExplainArgs { config, message, source, transport, response, show_message })
-        }
-        Command::Ctl { admin, config, action } => ctl::ctl(admin, config.as_deref(), action),
+        Command::Explain {
+            config,
+            message,
+            source,
+            transport,
+            response,
+            show_message,
+        } => explain::explain(&explain::ExplainArgs {
+            config,
+            message,
+            source,
+            transport,
+            response,
+            show_message,
+        }),
+        Command::Ctl {
+            admin,
+            config,
+            action,
+        } => ctl::ctl(admin, config.as_deref(), action),
     }
 }

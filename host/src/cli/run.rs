@@ -30,9 +30,15 @@ pub(super) fn run(config_path: &Path) -> ExitCode {
     };
     if cfg.admin.enabled {
         match admin::spawn(host.clone(), cfg.admin.listen) {
-            Ok(addr) => tracing::info!(%addr, "admin listener up: GET /metrics, GET /status, POST /reload"),
+            Ok(addr) => {
+                tracing::info!(%addr, "admin listener up: GET /metrics, GET /status, POST /reload")
+            }
             Err(e) => {
-                eprintln!("{}: admin.listen: cannot listen on {}: {e}", config_path.display(), cfg.admin.listen);
+                eprintln!(
+                    "{}: admin.listen: cannot listen on {}: {e}",
+                    config_path.display(),
+                    cfg.admin.listen
+                );
                 return ExitCode::FAILURE;
             }
         }
@@ -41,7 +47,10 @@ pub(super) fn run(config_path: &Path) -> ExitCode {
         tracing::warn!("SIP listeners are configured but this build has no SIP transports yet; the chain is served to embedders and the admin interface only");
     }
     if cfg.reload.watch {
-        spawn_watcher(host.clone(), Duration::from_millis(cfg.reload.watch_interval_ms));
+        spawn_watcher(
+            host.clone(),
+            Duration::from_millis(cfg.reload.watch_interval_ms),
+        );
     }
     let mut signals = match Signals::new([SIGHUP, SIGINT, SIGTERM]) {
         Ok(s) => s,
@@ -50,7 +59,10 @@ pub(super) fn run(config_path: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(generation = host.generation(), "sip-interop running; SIGHUP reloads, SIGTERM stops");
+    tracing::info!(
+        generation = host.generation(),
+        "sip-interop running; SIGHUP reloads, SIGTERM stops"
+    );
     for sig in signals.forever() {
         match sig {
             SIGHUP => {
@@ -66,14 +78,16 @@ pub(super) fn run(config_path: &Path) -> ExitCode {
 }
 
 fn spawn_watcher(host: Host, every: Duration) {
-    let _ = std::thread::Builder::new().name("sip-watch".into()).spawn(move || {
-        let mut since = SystemTime::now();
-        loop {
-            std::thread::sleep(every);
-            if host.files_changed(since) {
-                since = SystemTime::now();
-                let _ = host.reload("file change");
+    let _ = std::thread::Builder::new()
+        .name("sip-watch".into())
+        .spawn(move || {
+            let mut since = SystemTime::now();
+            loop {
+                std::thread::sleep(every);
+                if host.files_changed(since) {
+                    since = SystemTime::now();
+                    let _ = host.reload("file change");
+                }
             }
-        }
-    });
+        });
 }

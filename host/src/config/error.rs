@@ -24,7 +24,14 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error about the file as a whole.
     pub fn file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        ConfigError { file: file.into(), line: None, column: None, setting: None, message: message.into(), fix: None }
+        ConfigError {
+            file: file.into(),
+            line: None,
+            column: None,
+            setting: None,
+            message: message.into(),
+            fix: None,
+        }
     }
 
     /// Add a fix.

@@ -19,7 +19,11 @@ pub struct LoadedConfig {
 impl LoadedConfig {
     /// The folder relative plugin paths are resolved against.
     pub fn base_dir(&self) -> PathBuf {
-        self.path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."))
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."))
     }
 
     /// The absolute path of chain entry `i`'s plugin.
@@ -41,14 +45,22 @@ impl LoadedConfig {
             }
             None => (None, None),
         };
-        ConfigError { file: self.path.clone(), line, column, setting: Some(setting.to_string()), message: message.into(), fix: None }
+        ConfigError {
+            file: self.path.clone(),
+            line,
+            column,
+            setting: Some(setting.to_string()),
+            message: message.into(),
+            fix: None,
+        }
     }
 }
 
 /// Read and parse `path`.
 pub fn load_file(path: &Path) -> Result<LoadedConfig, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::file(path, format!("cannot read the config file: {e}")).with_fix("check the path given with -c and its permissions")
+        ConfigError::file(path, format!("cannot read the config file: {e}"))
+            .with_fix("check the path given with -c and its permissions")
     })?;
     parse_str(path, text)
 }
@@ -84,10 +96,21 @@ pub fn parse_str(path: &Path, text: String) -> Result<LoadedConfig, ConfigError>
             };
             let message = e.message().trim().to_string();
             let fix = fix_for(&message).map(str::to_string);
-            return Err(ConfigError { file: path.to_path_buf(), line, column, setting: None, message, fix });
+            return Err(ConfigError {
+                file: path.to_path_buf(),
+                line,
+                column,
+                setting: None,
+                message,
+                fix,
+            });
         }
     };
-    let loaded = LoadedConfig { config, path: path.to_path_buf(), text };
+    let loaded = LoadedConfig {
+        config,
+        path: path.to_path_buf(),
+        text,
+    };
     check(&loaded)?;
     Ok(loaded)
 }
@@ -98,25 +121,54 @@ fn check(l: &LoadedConfig) -> Result<(), ConfigError> {
     let mut names = HashSet::new();
     for (i, entry) in c.chain.iter().enumerate() {
         if let Some(name) = &entry.name {
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-                return Err(l.error_at(&format!("chain[{i}].name"), format!("`{name}` is not a usable plugin name")).with_fix("use letters, digits, '-' and '_'"));
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(l
+                    .error_at(
+                        &format!("chain[{i}].name"),
+                        format!("`{name}` is not a usable plugin name"),
+                    )
+                    .with_fix("use letters, digits, '-' and '_'"));
             }
             if !names.insert(name.clone()) {
-                return Err(l.error_at(&format!("chain[{i}].name"), format!("the name `{name}` is used twice in the chain")).with_fix("give each chain entry its own name"));
+                return Err(l
+                    .error_at(
+                        &format!("chain[{i}].name"),
+                        format!("the name `{name}` is used twice in the chain"),
+                    )
+                    .with_fix("give each chain entry its own name"));
             }
         }
         if entry.budget_ms == 0 {
-            return Err(l.error_at(&format!("chain[{i}].budget_ms"), "a budget of 0 ms would flag every call").with_fix("use at least 1"));
+            return Err(l
+                .error_at(
+                    &format!("chain[{i}].budget_ms"),
+                    "a budget of 0 ms would flag every call",
+                )
+                .with_fix("use at least 1"));
         }
     }
     let mut seen = HashSet::new();
     for (i, li) in c.listen.iter().enumerate() {
         if !seen.insert((li.transport, li.address)) {
-            return Err(l.error_at(&format!("listen[{i}].address"), format!("{} is configured twice for this transport", li.address)).with_fix("remove the duplicate listener"));
+            return Err(l
+                .error_at(
+                    &format!("listen[{i}].address"),
+                    format!("{} is configured twice for this transport", li.address),
+                )
+                .with_fix("remove the duplicate listener"));
         }
     }
     if c.reload.watch_interval_ms < 100 {
-        return Err(l.error_at("reload.watch_interval_ms", "polling faster than every 100 ms wastes CPU").with_fix("use 100 or more"));
+        return Err(l
+            .error_at(
+                "reload.watch_interval_ms",
+                "polling faster than every 100 ms wastes CPU",
+            )
+            .with_fix("use 100 or more"));
     }
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&c.logging.level) {
         return Err(l.error_at("logging.level", format!("not a log filter: {e}")).with_fix("use error, warn, info, debug or trace, optionally per module: \"info,sip_interop_host=debug\""));
@@ -169,7 +221,11 @@ mod tests {
 
     #[test]
     fn plugin_paths_are_relative_to_the_config() {
-        let l = parse_str(Path::new("/etc/sip/host.toml"), "[[chain]]\nplugin = \"p/x.so\"\n".into()).unwrap();
+        let l = parse_str(
+            Path::new("/etc/sip/host.toml"),
+            "[[chain]]\nplugin = \"p/x.so\"\n".into(),
+        )
+        .unwrap();
         assert_eq!(l.plugin_path(0), PathBuf::from("/etc/sip/p/x.so"));
     }
 }

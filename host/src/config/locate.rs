@@ -63,7 +63,9 @@ impl<'a> Node<'a> {
                 let (key, item) = t.get_key_value(k)?;
                 Some((Node::Item(item), key.span()))
             }
-            (Node::Item(Item::ArrayOfTables(a)), Step::Index(i)) => Some((Node::Table(a.get(*i)?), None)),
+            (Node::Item(Item::ArrayOfTables(a)), Step::Index(i)) => {
+                Some((Node::Table(a.get(*i)?), None))
+            }
             (Node::Value(Value::Array(a)), Step::Index(i)) => Some((Node::Value(a.get(*i)?), None)),
             _ => None,
         }

@@ -13,4 +13,7 @@ mod model;
 pub use error::ConfigError;
 pub use load::{load_file, parse_str, LoadedConfig};
 pub use locate::{line_col, locate_path};
-pub use model::{AdminConfig, HostConfig, ListenerConfig, LogFormat, LoggingConfig, PanicPolicy, PluginEntry, ReloadConfig, TransportName};
+pub use model::{
+    AdminConfig, HostConfig, ListenerConfig, LogFormat, LoggingConfig, PanicPolicy, PluginEntry,
+    ReloadConfig, TransportName,
+};

@@ -69,7 +69,10 @@ fn yes() -> bool {
 
 impl Default for AdminConfig {
     fn default() -> Self {
-        AdminConfig { listen: default_admin_listen(), enabled: true }
+        AdminConfig {
+            listen: default_admin_listen(),
+            enabled: true,
+        }
     }
 }
 
@@ -102,7 +105,10 @@ fn default_level() -> String {
 
 impl Default for LoggingConfig {
     fn default() -> Self {
-        LoggingConfig { level: default_level(), format: LogFormat::Text }
+        LoggingConfig {
+            level: default_level(),
+            format: LogFormat::Text,
+        }
     }
 }
 
@@ -134,7 +140,12 @@ fn default_retained() -> u64 {
 
 impl Default for ReloadConfig {
     fn default() -> Self {
-        ReloadConfig { watch: false, watch_interval_ms: default_watch_interval(), max_retained_image_mib: default_retained(), image_dir: None }
+        ReloadConfig {
+            watch: false,
+            watch_interval_ms: default_watch_interval(),
+            max_retained_image_mib: default_retained(),
+            image_dir: None,
+        }
     }
 }
 

@@ -4,10 +4,27 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// Upper bounds of the latency buckets, in seconds (1 µs … 100 ms).
-pub const LATENCY_BUCKETS_SECONDS: [f64; 14] =
-    [0.000_001, 0.000_002, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.1];
+pub const LATENCY_BUCKETS_SECONDS: [f64; 14] = [
+    0.000_001, 0.000_002, 0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5,
+    0.001, 0.002_5, 0.005, 0.01, 0.1,
+];
 
-const BUCKET_NS: [u64; 14] = [1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000, 100_000_000];
+const BUCKET_NS: [u64; 14] = [
+    1_000,
+    2_000,
+    5_000,
+    10_000,
+    25_000,
+    50_000,
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_500_000,
+    5_000_000,
+    10_000_000,
+    100_000_000,
+];
 
 /// Latency histogram (non-cumulative buckets plus +Inf; rendered cumulatively).
 #[derive(Default)]
@@ -21,7 +38,10 @@ impl Histogram {
     /// Record one observation.
     pub fn observe(&self, d: Duration) {
         let ns = d.as_nanos().min(u64::MAX as u128) as u64;
-        let i = BUCKET_NS.iter().position(|b| ns <= *b).unwrap_or(BUCKET_NS.len());
+        let i = BUCKET_NS
+            .iter()
+            .position(|b| ns <= *b)
+            .unwrap_or(BUCKET_NS.len());
         self.buckets[i].fetch_add(1, Relaxed);
         self.sum_ns.fetch_add(ns, Relaxed);
         self.count.fetch_add(1, Relaxed);

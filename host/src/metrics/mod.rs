@@ -46,7 +46,10 @@ impl PluginMetrics {
 
     /// Add to a plugin-defined counter.
     pub fn counter_add(&self, name: &str, v: u64) {
-        let mut m = self.custom_counters.lock().unwrap_or_else(|p| p.into_inner());
+        let mut m = self
+            .custom_counters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         *m.entry(name.to_string()).or_default() += v;
     }
 

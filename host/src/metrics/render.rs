@@ -6,7 +6,10 @@ use std::sync::atomic::Ordering::Relaxed;
 use super::{Registry, LATENCY_BUCKETS_SECONDS, VERDICT_KINDS};
 
 fn escape(label: &str) -> String {
-    label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    label
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -19,68 +22,199 @@ pub fn render(r: &Registry) -> String {
     let mut out = String::with_capacity(4096);
     let simple = [
         ("sip_interop_reloads_total{result=\"ok\"}", &r.reloads_ok),
-        ("sip_interop_reloads_total{result=\"failed\"}", &r.reloads_failed),
+        (
+            "sip_interop_reloads_total{result=\"failed\"}",
+            &r.reloads_failed,
+        ),
     ];
-    header(&mut out, "sip_interop_reloads_total", "counter", "Chain reloads by result (failed = the old chain stayed in force).");
+    header(
+        &mut out,
+        "sip_interop_reloads_total",
+        "counter",
+        "Chain reloads by result (failed = the old chain stayed in force).",
+    );
     for (n, v) in simple {
         let _ = writeln!(out, "{n} {}", v.load(Relaxed));
     }
-    header(&mut out, "sip_interop_chain_generation", "gauge", "Generation of the live chain.");
-    let _ = writeln!(out, "sip_interop_chain_generation {}", r.chain_generation.load(Relaxed));
-    header(&mut out, "sip_interop_plugin_images_loaded_total", "counter", "Plugin shared-object images loaded since start (never unmapped).");
-    let _ = writeln!(out, "sip_interop_plugin_images_loaded_total {}", r.images_loaded.load(Relaxed));
-    header(&mut out, "sip_interop_plugin_images_retained_bytes", "gauge", "Memory retained by loaded plugin images, including replaced ones.");
-    let _ = writeln!(out, "sip_interop_plugin_images_retained_bytes {}", r.images_retained_bytes.load(Relaxed));
-    header(&mut out, "sip_interop_messages_total", "counter", "Messages that walked the chain, by direction.");
-    let _ = writeln!(out, "sip_interop_messages_total{{direction=\"request\"}} {}", r.requests.load(Relaxed));
-    let _ = writeln!(out, "sip_interop_messages_total{{direction=\"response\"}} {}", r.responses.load(Relaxed));
+    header(
+        &mut out,
+        "sip_interop_chain_generation",
+        "gauge",
+        "Generation of the live chain.",
+    );
+    let _ = writeln!(
+        out,
+        "sip_interop_chain_generation {}",
+        r.chain_generation.load(Relaxed)
+    );
+    header(
+        &mut out,
+        "sip_interop_plugin_images_loaded_total",
+        "counter",
+        "Plugin shared-object images loaded since start (never unmapped).",
+    );
+    let _ = writeln!(
+        out,
+        "sip_interop_plugin_images_loaded_total {}",
+        r.images_loaded.load(Relaxed)
+    );
+    header(
+        &mut out,
+        "sip_interop_plugin_images_retained_bytes",
+        "gauge",
+        "Memory retained by loaded plugin images, including replaced ones.",
+    );
+    let _ = writeln!(
+        out,
+        "sip_interop_plugin_images_retained_bytes {}",
+        r.images_retained_bytes.load(Relaxed)
+    );
+    header(
+        &mut out,
+        "sip_interop_messages_total",
+        "counter",
+        "Messages that walked the chain, by direction.",
+    );
+    let _ = writeln!(
+        out,
+        "sip_interop_messages_total{{direction=\"request\"}} {}",
+        r.requests.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "sip_interop_messages_total{{direction=\"response\"}} {}",
+        r.responses.load(Relaxed)
+    );
 
     let plugins = r.plugins();
-    header(&mut out, "sip_interop_plugin_hook_calls_total", "counter", "Plugin hook calls by hook.");
+    header(
+        &mut out,
+        "sip_interop_plugin_hook_calls_total",
+        "counter",
+        "Plugin hook calls by hook.",
+    );
     for (name, m) in &plugins {
         let n = escape(name);
-        for (hook, c) in [("request", &m.request_calls), ("response", &m.response_calls), ("timer", &m.timer_calls)] {
-            let _ = writeln!(out, "sip_interop_plugin_hook_calls_total{{plugin=\"{n}\",hook=\"{hook}\"}} {}", c.load(Relaxed));
+        for (hook, c) in [
+            ("request", &m.request_calls),
+            ("response", &m.response_calls),
+            ("timer", &m.timer_calls),
+        ] {
+            let _ = writeln!(
+                out,
+                "sip_interop_plugin_hook_calls_total{{plugin=\"{n}\",hook=\"{hook}\"}} {}",
+                c.load(Relaxed)
+            );
         }
     }
-    header(&mut out, "sip_interop_plugin_verdicts_total", "counter", "Request verdicts by plugin and kind.");
+    header(
+        &mut out,
+        "sip_interop_plugin_verdicts_total",
+        "counter",
+        "Request verdicts by plugin and kind.",
+    );
     for (name, m) in &plugins {
         let n = escape(name);
         for (i, kind) in VERDICT_KINDS.iter().enumerate() {
-            let _ = writeln!(out, "sip_interop_plugin_verdicts_total{{plugin=\"{n}\",verdict=\"{kind}\"}} {}", m.verdicts[i].load(Relaxed));
+            let _ = writeln!(
+                out,
+                "sip_interop_plugin_verdicts_total{{plugin=\"{n}\",verdict=\"{kind}\"}} {}",
+                m.verdicts[i].load(Relaxed)
+            );
         }
     }
-    header(&mut out, "sip_interop_plugin_panics_total", "counter", "Panics caught in plugin hooks.");
+    header(
+        &mut out,
+        "sip_interop_plugin_panics_total",
+        "counter",
+        "Panics caught in plugin hooks.",
+    );
     for (name, m) in &plugins {
-        let _ = writeln!(out, "sip_interop_plugin_panics_total{{plugin=\"{}\"}} {}", escape(name), m.panics.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "sip_interop_plugin_panics_total{{plugin=\"{}\"}} {}",
+            escape(name),
+            m.panics.load(Relaxed)
+        );
     }
-    header(&mut out, "sip_interop_plugin_budget_overruns_total", "counter", "Hook calls that exceeded the plugin's time budget.");
+    header(
+        &mut out,
+        "sip_interop_plugin_budget_overruns_total",
+        "counter",
+        "Hook calls that exceeded the plugin's time budget.",
+    );
     for (name, m) in &plugins {
-        let _ = writeln!(out, "sip_interop_plugin_budget_overruns_total{{plugin=\"{}\"}} {}", escape(name), m.budget_overruns.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "sip_interop_plugin_budget_overruns_total{{plugin=\"{}\"}} {}",
+            escape(name),
+            m.budget_overruns.load(Relaxed)
+        );
     }
-    header(&mut out, "sip_interop_plugin_hook_duration_seconds", "histogram", "Plugin hook latency.");
+    header(
+        &mut out,
+        "sip_interop_plugin_hook_duration_seconds",
+        "histogram",
+        "Plugin hook latency.",
+    );
     for (name, m) in &plugins {
         let n = escape(name);
         let c = m.latency.cumulative();
         for (i, le) in LATENCY_BUCKETS_SECONDS.iter().enumerate() {
-            let _ = writeln!(out, "sip_interop_plugin_hook_duration_seconds_bucket{{plugin=\"{n}\",le=\"{le}\"}} {}", c[i]);
+            let _ = writeln!(
+                out,
+                "sip_interop_plugin_hook_duration_seconds_bucket{{plugin=\"{n}\",le=\"{le}\"}} {}",
+                c[i]
+            );
         }
-        let _ = writeln!(out, "sip_interop_plugin_hook_duration_seconds_bucket{{plugin=\"{n}\",le=\"+Inf\"}} {}", c[14]);
-        let _ = writeln!(out, "sip_interop_plugin_hook_duration_seconds_sum{{plugin=\"{n}\"}} {}", m.latency.sum_seconds());
-        let _ = writeln!(out, "sip_interop_plugin_hook_duration_seconds_count{{plugin=\"{n}\"}} {}", m.latency.count());
+        let _ = writeln!(
+            out,
+            "sip_interop_plugin_hook_duration_seconds_bucket{{plugin=\"{n}\",le=\"+Inf\"}} {}",
+            c[14]
+        );
+        let _ = writeln!(
+            out,
+            "sip_interop_plugin_hook_duration_seconds_sum{{plugin=\"{n}\"}} {}",
+            m.latency.sum_seconds()
+        );
+        let _ = writeln!(
+            out,
+            "sip_interop_plugin_hook_duration_seconds_count{{plugin=\"{n}\"}} {}",
+            m.latency.count()
+        );
     }
-    header(&mut out, "sip_interop_plugin_counter_total", "counter", "Counters kept by plugins.");
+    header(
+        &mut out,
+        "sip_interop_plugin_counter_total",
+        "counter",
+        "Counters kept by plugins.",
+    );
     for (name, m) in &plugins {
         let cs = m.custom_counters.lock().unwrap_or_else(|p| p.into_inner());
         for (k, v) in cs.iter() {
-            let _ = writeln!(out, "sip_interop_plugin_counter_total{{plugin=\"{}\",name=\"{}\"}} {v}", escape(name), escape(k));
+            let _ = writeln!(
+                out,
+                "sip_interop_plugin_counter_total{{plugin=\"{}\",name=\"{}\"}} {v}",
+                escape(name),
+                escape(k)
+            );
         }
     }
-    header(&mut out, "sip_interop_plugin_gauge", "gauge", "Gauges set by plugins.");
+    header(
+        &mut out,
+        "sip_interop_plugin_gauge",
+        "gauge",
+        "Gauges set by plugins.",
+    );
     for (name, m) in &plugins {
         let gs = m.custom_gauges.lock().unwrap_or_else(|p| p.into_inner());
         for (k, v) in gs.iter() {
-            let _ = writeln!(out, "sip_interop_plugin_gauge{{plugin=\"{}\",name=\"{}\"}} {v}", escape(name), escape(k));
+            let _ = writeln!(
+                out,
+                "sip_interop_plugin_gauge{{plugin=\"{}\",name=\"{}\"}} {v}",
+                escape(name),
+                escape(k)
+            );
         }
     }
     out

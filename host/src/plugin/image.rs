@@ -105,14 +105,27 @@ fn one_line(e: &LibraryError) -> String {
 
 /// The first `Error:` of abi_stable's layout report, with its Expected/Found pair, on one line.
 fn first_layout_error(report: &str) -> String {
-    let lines: Vec<&str> = report.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = report
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let Some(i) = lines.iter().position(|l| l.starts_with("Error:")) else {
         return "layout check failed".into();
     };
     let mut out = lines[i].trim_start_matches("Error:").trim().to_string();
-    let after = |label: &str| lines.iter().skip(i + 1).take(6).position(|l| *l == label).and_then(|j| lines.get(i + 2 + j));
+    let after = |label: &str| {
+        lines
+            .iter()
+            .skip(i + 1)
+            .take(6)
+            .position(|l| *l == label)
+            .and_then(|j| lines.get(i + 2 + j))
+    };
     if let (Some(expected), Some(found)) = (after("Expected:"), after("Found:")) {
-        out.push_str(&format!(": this host expects {expected}, the plugin has {found}"));
+        out.push_str(&format!(
+            ": this host expects {expected}, the plugin has {found}"
+        ));
     }
     out
 }
@@ -120,15 +133,28 @@ fn first_layout_error(report: &str) -> String {
 impl ImageCache {
     /// A cache that makes fresh copies of rebuilt plugins in `dir`.
     pub fn new(dir: PathBuf) -> Self {
-        ImageCache { images: Mutex::new(HashMap::new()), dir, serial: AtomicU64::new(0) }
+        ImageCache {
+            images: Mutex::new(HashMap::new()),
+            dir,
+            serial: AtomicU64::new(0),
+        }
     }
 
     /// Load the plugin at `path`, reusing the loaded image when the file has not changed. Refuses to map
     /// a new image when that would retain more than `max_retained` bytes.
-    pub fn load(&self, path: &Path, max_retained: u64, metrics: &Registry) -> Result<Image, LoadError> {
-        let err = |cause: String| LoadError { path: path.to_path_buf(), cause };
+    pub fn load(
+        &self,
+        path: &Path,
+        max_retained: u64,
+        metrics: &Registry,
+    ) -> Result<Image, LoadError> {
+        let err = |cause: String| LoadError {
+            path: path.to_path_buf(),
+            cause,
+        };
         let canonical = path.canonicalize().map_err(|e| err(format!("cannot find the file: {e} (fix the `plugin` path; relative paths start at the config file's folder)")))?;
-        let fingerprint = Fingerprint::of(&canonical).map_err(|e| err(format!("cannot read the file: {e}")))?;
+        let fingerprint =
+            Fingerprint::of(&canonical).map_err(|e| err(format!("cannot read the file: {e}")))?;
         let mut images = self.images.lock().unwrap_or_else(|p| p.into_inner());
         let previous = images.get(&canonical).cloned();
         if let Some(img) = &previous {
@@ -148,15 +174,31 @@ impl ImageCache {
         // path can use it directly.
         let serial = self.serial.fetch_add(1, Ordering::Relaxed) + 1;
         let (load_path, copy) = if previous.is_some() {
-            std::fs::create_dir_all(&self.dir).map_err(|e| err(format!("cannot create the image folder {}: {e}", self.dir.display())))?;
-            let stem = canonical.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
-            let copy = self.dir.join(format!("{stem}.{}.{serial}.so", std::process::id()));
-            std::fs::copy(&canonical, &copy).map_err(|e| err(format!("cannot copy the rebuilt plugin to {}: {e}", copy.display())))?;
+            std::fs::create_dir_all(&self.dir).map_err(|e| {
+                err(format!(
+                    "cannot create the image folder {}: {e}",
+                    self.dir.display()
+                ))
+            })?;
+            let stem = canonical
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("plugin");
+            let copy = self
+                .dir
+                .join(format!("{stem}.{}.{serial}.so", std::process::id()));
+            std::fs::copy(&canonical, &copy).map_err(|e| {
+                err(format!(
+                    "cannot copy the rebuilt plugin to {}: {e}",
+                    copy.display()
+                ))
+            })?;
             (copy.clone(), Some(copy))
         } else {
             (canonical.clone(), None)
         };
-        let loaded = lib_header_from_path(&load_path).and_then(|h| h.init_root_module::<PluginModuleRef>());
+        let loaded =
+            lib_header_from_path(&load_path).and_then(|h| h.init_root_module::<PluginModuleRef>());
         if let Some(copy) = copy {
             // Mapped now (or failed): the copy is not needed on disk any more.
             let _ = std::fs::remove_file(copy);
@@ -164,7 +206,9 @@ impl ImageCache {
         let module = loaded.map_err(|e| err(one_line(&e)))?;
         // The file is mapped now: count it even if we refuse it below, it cannot be released.
         metrics.images_loaded.fetch_add(1, Ordering::Relaxed);
-        metrics.images_retained_bytes.fetch_add(fingerprint.len, Ordering::Relaxed);
+        metrics
+            .images_retained_bytes
+            .fetch_add(fingerprint.len, Ordering::Relaxed);
         let version = module.interface_version();
         if version != PLUGIN_INTERFACE_VERSION {
             return Err(err(format!(
@@ -172,14 +216,23 @@ impl ImageCache {
             )));
         }
         let manifest = (module.manifest())();
-        let image = Image { module, manifest, source: path.to_path_buf(), bytes: fingerprint.len, serial, fingerprint };
+        let image = Image {
+            module,
+            manifest,
+            source: path.to_path_buf(),
+            bytes: fingerprint.len,
+            serial,
+            fingerprint,
+        };
         images.insert(canonical, image.clone());
         Ok(image)
     }
 
     /// Whether the file behind `path` differs from the image loaded from it.
     pub fn changed(&self, path: &Path) -> bool {
-        let Ok(canonical) = path.canonicalize() else { return true };
+        let Ok(canonical) = path.canonicalize() else {
+            return true;
+        };
         let images = self.images.lock().unwrap_or_else(|p| p.into_inner());
         match (images.get(&canonical), Fingerprint::of(&canonical)) {
             (Some(img), Ok(fp)) => img.fingerprint != fp,

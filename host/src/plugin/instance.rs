@@ -19,10 +19,18 @@ pub struct Instance {
 
 impl Instance {
     /// Build an instance: the plugin validates `config_toml` and may refuse it naming a field.
-    pub fn create(image: &Image, config_toml: &str, handle: HandleGuard) -> Result<Instance, ConfigError> {
+    pub fn create(
+        image: &Image,
+        config_toml: &str,
+        handle: HandleGuard,
+    ) -> Result<Instance, ConfigError> {
         let services = handle.services();
         match (image.module.create())(config_toml.into(), services) {
-            RResult::ROk(hooks) => Ok(Instance { hooks, image: image.clone(), handle }),
+            RResult::ROk(hooks) => Ok(Instance {
+                hooks,
+                image: image.clone(),
+                handle,
+            }),
             RResult::RErr(e) => Err(ConfigError::from_wire(e.as_str())),
         }
     }

@@ -35,10 +35,21 @@ pub struct HandleGuard(u64);
 
 impl HandleGuard {
     /// Register a handle for chain entry `plugin`.
-    pub fn register(plugin: &str, metrics: Arc<PluginMetrics>, timers: Weak<dyn TimerSink>) -> Self {
+    pub fn register(
+        plugin: &str,
+        metrics: Arc<PluginMetrics>,
+        timers: Weak<dyn TimerSink>,
+    ) -> Self {
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        let entry = Entry { plugin: plugin.into(), metrics, timers };
-        registry().write().unwrap_or_else(|p| p.into_inner()).insert(id, entry);
+        let entry = Entry {
+            plugin: plugin.into(),
+            metrics,
+            timers,
+        };
+        registry()
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, entry);
         HandleGuard(id)
     }
 
@@ -49,13 +60,25 @@ impl HandleGuard {
 
     /// The service table for this handle.
     pub fn services(&self) -> HostServices {
-        HostServices { handle: self.0, log, log_enabled, counter_add, gauge_set, now_ns, arm_timer, cancel_timer }
+        HostServices {
+            handle: self.0,
+            log,
+            log_enabled,
+            counter_add,
+            gauge_set,
+            now_ns,
+            arm_timer,
+            cancel_timer,
+        }
     }
 }
 
 impl Drop for HandleGuard {
     fn drop(&mut self) {
-        registry().write().unwrap_or_else(|p| p.into_inner()).remove(&self.0);
+        registry()
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.0);
     }
 }
 

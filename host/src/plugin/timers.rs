@@ -26,8 +26,17 @@ pub const MAX_PENDING: usize = 1_000_000;
 fn timers() -> &'static Timers {
     static T: OnceLock<&'static Timers> = OnceLock::new();
     T.get_or_init(|| {
-        let t: &'static Timers = Box::leak(Box::new(Timers { wheel: Mutex::new(Wheel { heap: BinaryHeap::new(), pending: HashSet::new() }), wake: Condvar::new() }));
-        std::thread::Builder::new().name("sip-timers".into()).spawn(move || run(t)).expect("spawn the timer thread");
+        let t: &'static Timers = Box::leak(Box::new(Timers {
+            wheel: Mutex::new(Wheel {
+                heap: BinaryHeap::new(),
+                pending: HashSet::new(),
+            }),
+            wake: Condvar::new(),
+        }));
+        std::thread::Builder::new()
+            .name("sip-timers".into())
+            .spawn(move || run(t))
+            .expect("spawn the timer thread");
         t
     })
 }
@@ -46,7 +55,11 @@ fn run(t: &'static Timers) {
                 }
             }
             Some(Reverse((deadline, ..))) => {
-                w = t.wake.wait_timeout(w, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+                w = t
+                    .wake
+                    .wait_timeout(w, deadline - now)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
             }
             None => {
                 w = t.wake.wait(w).unwrap_or_else(|p| p.into_inner());

@@ -8,13 +8,20 @@ use sip_interop_host::config::{parse_str, LoadedConfig};
 /// The cargo target profile folder holding the plugin shared objects (built by `cargo build --workspace`).
 pub fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>").to_path_buf()
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>")
+        .to_path_buf()
 }
 
 /// Path of a built plugin, e.g. `plugin("test_plugin_stateful")`.
 pub fn plugin(name: &str) -> PathBuf {
     let p = target_dir().join(format!("lib{name}.so"));
-    assert!(p.exists(), "{} is missing: run `cargo build --workspace` before the tests (scripts/test does)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build --workspace` before the tests (scripts/test does)",
+        p.display()
+    );
     p
 }
 

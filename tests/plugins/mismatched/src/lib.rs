@@ -6,7 +6,9 @@ use abi_stable::library::RootModule;
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_types::VersionStrings;
 use abi_stable::std_types::{RResult, RString};
-use abi_stable::{declare_root_module_statics, export_root_module, package_version_strings, StableAbi};
+use abi_stable::{
+    declare_root_module_statics, export_root_module, package_version_strings, StableAbi,
+};
 
 #[repr(C)]
 #[derive(StableAbi)]
@@ -31,5 +33,9 @@ extern "C" fn create(config: u64) -> RResult<u64, RString> {
 
 #[export_root_module]
 pub fn root() -> OtherModuleRef {
-    OtherModule { interface_version: 0, create }.leak_into_prefix()
+    OtherModule {
+        interface_version: 0,
+        create,
+    }
+    .leak_into_prefix()
 }

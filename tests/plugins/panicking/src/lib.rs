@@ -36,4 +36,7 @@ impl Plugin for Panicking {
     }
 }
 
-export_plugin!(Panicking, |c: Config| Ok(Panicking { when_header: c.when_header, in_response: c.in_response }));
+export_plugin!(Panicking, |c: Config| Ok(Panicking {
+    when_header: c.when_header,
+    in_response: c.in_response
+}));

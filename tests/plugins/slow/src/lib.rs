@@ -23,4 +23,6 @@ impl Plugin for Slow {
     }
 }
 
-export_plugin!(Slow, |c: Config| Ok(Slow { sleep: Duration::from_millis(c.sleep_ms) }));
+export_plugin!(Slow, |c: Config| Ok(Slow {
+    sleep: Duration::from_millis(c.sleep_ms)
+}));

@@ -23,14 +23,20 @@ struct Stateful {
 
 impl Plugin for Stateful {
     const EXAMPLE_CONFIG: &'static str = "label = \"a\"\n";
-    const HOOKS: u32 = sip_interop_abi::ffi::hooks::REQUEST | sip_interop_abi::ffi::hooks::RESPONSE | sip_interop_abi::ffi::hooks::STATE | sip_interop_abi::ffi::hooks::TIMER;
+    const HOOKS: u32 = sip_interop_abi::ffi::hooks::REQUEST
+        | sip_interop_abi::ffi::hooks::RESPONSE
+        | sip_interop_abi::ffi::hooks::STATE
+        | sip_interop_abi::ffi::hooks::TIMER;
 
     fn on_request(&self, req: &mut Request<'_>, ctx: &mut Context<'_>) -> Verdict {
         let n = self.seen.fetch_add(1, Ordering::SeqCst) + 1;
         req.add_header("X-Seen", &n.to_string());
         req.add_header(&format!("X-Label-{}", self.label), "1");
         req.add_header("X-Chain", &ctx.chain_generation().to_string());
-        ctx.set_text(&format!("stateful.{}", self.label), &ctx.chain_generation().to_string());
+        ctx.set_text(
+            &format!("stateful.{}", self.label),
+            &ctx.chain_generation().to_string(),
+        );
         if req.header("X-Arm-Timer").is_some() {
             sip_interop_abi::sdk::host::arm_timer(std::time::Duration::from_millis(10), n);
         }
@@ -38,7 +44,10 @@ impl Plugin for Stateful {
     }
 
     fn on_response(&self, resp: &mut Response<'_>, ctx: &mut Context<'_>) -> ResponseVerdict {
-        let seen_by_request = ctx.get_text(&format!("stateful.{}", self.label)).unwrap_or("none").to_string();
+        let seen_by_request = ctx
+            .get_text(&format!("stateful.{}", self.label))
+            .unwrap_or("none")
+            .to_string();
         resp.add_header("X-Request-Chain", &seen_by_request);
         resp.add_header("X-Response-Chain", &ctx.chain_generation().to_string());
         ResponseVerdict::Continue
@@ -57,7 +66,9 @@ impl Plugin for Stateful {
         if self.refuse_import {
             return Err("configured to refuse imported state".into());
         }
-        let bytes: [u8; 8] = state.try_into().map_err(|_| format!("expected 8 bytes of state, got {}", state.len()))?;
+        let bytes: [u8; 8] = state
+            .try_into()
+            .map_err(|_| format!("expected 8 bytes of state, got {}", state.len()))?;
         self.seen.store(u64::from_le_bytes(bytes), Ordering::SeqCst);
         Ok(())
     }
@@ -65,7 +76,14 @@ impl Plugin for Stateful {
 
 export_plugin!(Stateful, |c: Config| {
     if c.label.is_empty() || !c.label.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(ConfigError::field("label", "must be non-empty letters and digits"));
+        return Err(ConfigError::field(
+            "label",
+            "must be non-empty letters and digits",
+        ));
     }
-    Ok(Stateful { label: c.label, refuse_import: c.refuse_import, seen: AtomicU64::new(0) })
+    Ok(Stateful {
+        label: c.label,
+        refuse_import: c.refuse_import,
+        seen: AtomicU64::new(0),
+    })
 });
