@@ -121,7 +121,7 @@ fn escnull_is_not_truncated() {
     assert_eq!(to.uri_str, "sip:null-%00-null@example.com");
     let users: Vec<_> = m
         .contacts()
-        .map(|c| c.unwrap().uri.as_sip().unwrap().user.unwrap())
+        .map(|c| c.unwrap().uri().unwrap().as_sip().unwrap().user.unwrap())
         .collect();
     assert_eq!(users, ["%00", "%00%00"]);
     assert_eq!(m.content_length().unwrap(), Ok(0));

@@ -239,6 +239,12 @@ pub fn header_kind(name: &[u8]) -> u16 {
         25 => &[(b"Content-Transfer-Encoding", CONTENT_TRANSFER_ENCODING)],
         _ => return OTHER,
     };
+    // Most peers write canonical names: an exact match is a plain memcmp.
+    for (n, k) in cands {
+        if *n == name {
+            return *k;
+        }
+    }
     let first = name[0] | 0x20;
     for (n, k) in cands {
         if n[0] | 0x20 == first && n.eq_ignore_ascii_case(name) {

@@ -4,6 +4,18 @@ use super::error::SyntaxError;
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+/// Bytes allowed in a domain name (letters, digits, `-`, `.`, `_`), as a table: one load per byte.
+static DOMAIN_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_';
+        i += 1;
+    }
+    t
+};
+
 /// A parsed host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Host<'a> {
@@ -38,9 +50,7 @@ impl<'a> Host<'a> {
                 .map(Host::Ipv4)
                 .map_err(|_| SyntaxError::new(E, "invalid IPv4 address"));
         }
-        if b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'))
-        {
+        if b.iter().all(|&c| DOMAIN_BYTE[c as usize]) {
             Ok(Host::Domain(s))
         } else {
             Err(SyntaxError::new(E, "invalid character in host"))

@@ -64,6 +64,32 @@ pub struct Message<'a> {
     pub(crate) start: StartLine,
     pub(crate) headers: Cow<'a, [HeaderEntry]>,
     pub(crate) body: Span,
+    /// The start line and headers as text, when they are UTF-8 (checked once per view, so header
+    /// values are handed out without validating each again).
+    pub(crate) head: Option<&'a str>,
+    /// Index of the first line of each well-known kind below [`INDEXED_KINDS`] (`u16::MAX`: none).
+    pub(crate) first: [u16; INDEXED_KINDS],
+}
+
+/// Kinds `1..INDEXED_KINDS` (Via … Allow) get an O(1) first-line index.
+pub(crate) const INDEXED_KINDS: usize = 16;
+
+/// The first-line index of `headers`.
+pub(crate) fn index_first(headers: &[HeaderEntry]) -> [u16; INDEXED_KINDS] {
+    let mut first = [u16::MAX; INDEXED_KINDS];
+    for (i, h) in headers.iter().enumerate().take(u16::MAX as usize) {
+        let k = h.kind as usize;
+        if k < INDEXED_KINDS && first[k] == u16::MAX {
+            first[k] = i as u16;
+        }
+    }
+    first
+}
+
+/// The start line and header section of `bytes` as text, if it is UTF-8.
+pub(crate) fn head_text(bytes: &[u8], body: Span) -> Option<&str> {
+    let end = (body.start as usize).min(bytes.len());
+    std::str::from_utf8(&bytes[..end]).ok()
 }
 
 impl<'a> Message<'a> {
@@ -84,6 +110,8 @@ impl<'a> Message<'a> {
         Message {
             bytes,
             start,
+            head: head_text(bytes, body),
+            first: index_first(headers),
             headers: Cow::Borrowed(headers),
             body,
         }
@@ -126,6 +154,12 @@ impl<'a> Message<'a> {
     }
 
     fn text(&self, s: Span) -> &'a str {
+        if let Some(t) = self
+            .head
+            .and_then(|h| h.get(s.start as usize..s.end as usize))
+        {
+            return t;
+        }
         str_prefix(s.get(self.bytes))
     }
 
@@ -204,6 +238,15 @@ impl<'a> Message<'a> {
 
     /// First value of kind `kind`.
     pub fn first_value(&self, kind: u16) -> Option<&'a str> {
+        if (kind as usize) < INDEXED_KINDS && kind != 0 {
+            let i = self.first[kind as usize];
+            if i != u16::MAX {
+                return Some(self.value_of(&self.headers[i as usize]));
+            }
+            if self.headers.len() <= u16::MAX as usize {
+                return None;
+            }
+        }
         self.headers
             .iter()
             .find(|e| e.kind == kind)

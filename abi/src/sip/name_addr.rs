@@ -13,9 +13,7 @@ const E: &str = "name-addr";
 pub struct NameAddr<'a> {
     /// Display name: a quoted string's inner text (escapes kept) or the token words.
     pub display_name: Option<&'a str>,
-    /// Parsed URI (for a `*` Contact: `Uri::Absolute` with empty scheme and rest `*`).
-    pub uri: Uri<'a>,
-    /// URI text.
+    /// URI text (parse it with [`NameAddr::uri`]: most uses of From/To need only the tag).
     pub uri_str: &'a str,
     /// Header parameters.
     pub params: Params<'a>,
@@ -25,10 +23,35 @@ pub struct NameAddr<'a> {
     pub wildcard: bool,
 }
 
+/// Access needs only a scheme separator to hand the URI text out; validation parses it fully.
+fn check_uri(uri_str: &str, strict: bool) -> Result<(), SyntaxError> {
+    if strict {
+        Uri::parse_strict(uri_str)
+            .map(|_| ())
+            .map_err(|e| e.in_header(E))
+    } else if memchr::memchr(b':', uri_str.as_bytes()).is_none() {
+        Err(SyntaxError::new(E, "URI without a scheme"))
+    } else {
+        Ok(())
+    }
+}
+
 impl<'a> NameAddr<'a> {
-    /// Parses one value (not a comma list). `*` is not accepted here; see
+    /// Parses one value (not a comma list) for access: display name, URI and parameters are split
+    /// and the URI parsed; character-level checks are left to [`NameAddr::parse_strict`], which
+    /// [`crate::sip::Message::validate`] applies. `*` is not accepted here; see
     /// [`NameAddr::parse_contact`].
     pub fn parse(s: &'a str) -> Result<NameAddr<'a>, SyntaxError> {
+        NameAddr::parse_with(s, false)
+    }
+
+    /// Parses and checks one value completely: display-name characters, URI syntax, parameter
+    /// syntax (RFC 3261 §25.1).
+    pub fn parse_strict(s: &'a str) -> Result<NameAddr<'a>, SyntaxError> {
+        NameAddr::parse_with(s, true)
+    }
+
+    fn parse_with(s: &'a str, strict: bool) -> Result<NameAddr<'a>, SyntaxError> {
         let s = trim_lws(s);
         if s.is_empty() {
             return Err(SyntaxError::new(E, "empty value"));
@@ -48,10 +71,11 @@ impl<'a> NameAddr<'a> {
             match b.iter().position(|&c| c == b'<' || c == b':') {
                 Some(i) if b[i] == b'<' => {
                     let dn = trim_lws(&s[..i]);
-                    if !dn
-                        .split(|c: char| is_lws(c as u8))
-                        .filter(|w| !w.is_empty())
-                        .all(|w| is_token(w.as_bytes()))
+                    if strict
+                        && !dn
+                            .split(|c: char| is_lws(c as u8))
+                            .filter(|w| !w.is_empty())
+                            .all(|w| is_token(w.as_bytes()))
                     {
                         return Err(SyntaxError::new(E, "invalid characters in display name"));
                     }
@@ -63,18 +87,19 @@ impl<'a> NameAddr<'a> {
         if let Some(inner) = rest.strip_prefix('<') {
             let gt = inner.find('>').ok_or(SyntaxError::new(E, "missing '>'"))?;
             let uri_str = &inner[..gt];
-            let uri = Uri::parse(uri_str).map_err(|e| e.in_header(E))?;
+            check_uri(uri_str, strict)?;
             let p = skip_lws(&inner[gt + 1..]);
             if !p.is_empty() && !p.starts_with(';') {
                 return Err(SyntaxError::new(E, "unexpected text after '>'"));
             }
             let params = Params::new(p);
-            params
-                .validate_generic()
-                .map_err(|m| SyntaxError::new(E, m))?;
+            if strict {
+                params
+                    .validate_generic()
+                    .map_err(|m| SyntaxError::new(E, m))?;
+            }
             Ok(NameAddr {
                 display_name,
-                uri,
                 uri_str,
                 params,
                 bracketed: true,
@@ -92,14 +117,15 @@ impl<'a> NameAddr<'a> {
                     "addr-spec with '?' or ',' must be enclosed in <>",
                 ));
             }
-            let uri = Uri::parse(uri_str).map_err(|e| e.in_header(E))?;
+            check_uri(uri_str, strict)?;
             let params = Params::new(&rest[end..]);
-            params
-                .validate_generic()
-                .map_err(|m| SyntaxError::new(E, m))?;
+            if strict {
+                params
+                    .validate_generic()
+                    .map_err(|m| SyntaxError::new(E, m))?;
+            }
             Ok(NameAddr {
                 display_name,
-                uri,
                 uri_str,
                 params,
                 bracketed: false,
@@ -110,22 +136,38 @@ impl<'a> NameAddr<'a> {
 
     /// Like [`NameAddr::parse`] but also accepts the Contact wildcard `*`.
     pub fn parse_contact(s: &'a str) -> Result<NameAddr<'a>, SyntaxError> {
+        NameAddr::parse_contact_with(s, false)
+    }
+
+    /// Like [`NameAddr::parse_strict`] but also accepts the Contact wildcard `*`.
+    pub fn parse_contact_strict(s: &'a str) -> Result<NameAddr<'a>, SyntaxError> {
+        NameAddr::parse_contact_with(s, true)
+    }
+
+    fn parse_contact_with(s: &'a str, strict: bool) -> Result<NameAddr<'a>, SyntaxError> {
         let t = trim_lws(s);
         if t == "*" {
             return Ok(NameAddr {
                 display_name: None,
-                uri: Uri::Absolute {
-                    scheme: "",
-                    rest: t,
-                    raw: t,
-                },
                 uri_str: t,
                 params: Params::default(),
                 bracketed: false,
                 wildcard: true,
             });
         }
-        NameAddr::parse(s)
+        NameAddr::parse_with(s, strict)
+    }
+
+    /// The URI, parsed now (a `*` Contact gives `Uri::Absolute` with empty scheme and rest `*`).
+    pub fn uri(&self) -> Result<Uri<'a>, SyntaxError> {
+        if self.wildcard {
+            return Ok(Uri::Absolute {
+                scheme: "",
+                rest: self.uri_str,
+                raw: self.uri_str,
+            });
+        }
+        Uri::parse(self.uri_str).map_err(|e| e.in_header(E))
     }
 
     /// The `tag` parameter.
@@ -157,21 +199,27 @@ mod tests {
         assert_eq!(n.tag(), Some("19n"));
         assert!(!n.bracketed);
         let n = NameAddr::parse("sip:+1972@gw1.example.net;unknownparam").unwrap();
-        assert!(n.uri.as_sip().unwrap().params.is_empty());
+        assert!(n.uri().unwrap().as_sip().unwrap().params.is_empty());
         assert!(n.params.contains("unknownparam"));
         let n = NameAddr::parse("<sip:u@h;unknownparam>").unwrap();
-        assert!(n.uri.as_sip().unwrap().params.contains("unknownparam"));
+        assert!(n
+            .uri()
+            .unwrap()
+            .as_sip()
+            .unwrap()
+            .params
+            .contains("unknownparam"));
         assert!(n.params.is_empty());
         assert!(NameAddr::parse_contact(" * ").unwrap().wildcard);
     }
 
     #[test]
     fn errors() {
-        assert!(NameAddr::parse("\"Mr. J. User <sip:j.user@example.com>").is_err());
-        assert!(NameAddr::parse("Bell, Alexander <sip:a@example.com>").is_err());
-        assert!(NameAddr::parse("\"W\" < sip:t.watson@example.org >").is_err());
-        assert!(NameAddr::parse("sip:user@example.com?Route=%3Csip:x%3E").is_err());
-        assert!(NameAddr::parse("\"Joe\" <sip:joe@example.org>;;;;").is_err());
+        assert!(NameAddr::parse_strict("\"Mr. J. User <sip:j.user@example.com>").is_err());
+        assert!(NameAddr::parse_strict("Bell, Alexander <sip:a@example.com>").is_err());
+        assert!(NameAddr::parse_strict("\"W\" < sip:t.watson@example.org >").is_err());
+        assert!(NameAddr::parse_strict("sip:user@example.com?Route=%3Csip:x%3E").is_err());
+        assert!(NameAddr::parse_strict("\"Joe\" <sip:joe@example.org>;;;;").is_err());
         assert!(NameAddr::parse("").is_err());
         assert!(NameAddr::parse("*").is_err());
     }

@@ -1,6 +1,6 @@
 //! Lazily iterated `;name[=value]` parameter lists.
 
-use super::tokens::{is_token, is_token_byte, quoted_len, split_semis, trim_lws};
+use super::tokens::{is_lws, is_token, is_token_byte, quoted_len, split_semis, trim_lws};
 
 /// A `;name[=value]` list over the original text, parsed only when iterated.
 ///
@@ -37,9 +37,51 @@ impl<'a> Params<'a> {
     /// Value of the first parameter named `name` (ASCII case-insensitive):
     /// `None` if absent, `Some(None)` if present without `=value`.
     pub fn get(&self, name: &str) -> Option<Option<&'a str>> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        // One forward scan: at each ';', read the name and compare; skip values (quoted strings
+        // whole, so a ';' inside quotes is not a separator).
+        let raw = self.raw;
+        let b = raw.as_bytes();
+        let mut i = match memchr::memchr(b';', b) {
+            Some(i) => i,
+            None => return None,
+        };
+        while i < b.len() {
+            i += 1; // past ';'
+            while i < b.len() && is_lws(b[i]) {
+                i += 1;
+            }
+            let ns = i;
+            while i < b.len() && !matches!(b[i], b'=' | b';') && !is_lws(b[i]) {
+                i += 1;
+            }
+            let this = &raw[ns..i];
+            while i < b.len() && is_lws(b[i]) {
+                i += 1;
+            }
+            let mut value = None;
+            if i < b.len() && b[i] == b'=' {
+                i += 1;
+                while i < b.len() && is_lws(b[i]) {
+                    i += 1;
+                }
+                let vs = i;
+                if i < b.len() && b[i] == b'"' {
+                    i += quoted_len(&b[i..]).unwrap_or(b.len() - i);
+                }
+                while i < b.len() && b[i] != b';' {
+                    i += 1;
+                }
+                value = Some(trim_lws(&raw[vs..i]));
+            } else {
+                while i < b.len() && b[i] != b';' {
+                    i += 1;
+                }
+            }
+            if !this.is_empty() && this.len() == name.len() && this.eq_ignore_ascii_case(name) {
+                return Some(value);
+            }
+        }
+        None
     }
 
     /// True if a parameter named `name` is present (case-insensitive).

@@ -2,7 +2,7 @@
 
 use super::error::ParseError;
 use super::header_name::{header_kind, kind};
-use super::message::{HeaderEntry, Message, StartLine};
+use super::message::{head_text, index_first, HeaderEntry, Message, StartLine};
 use super::span::Span;
 use super::tokens::parse_u32;
 use memchr::{memchr, memrchr};
@@ -116,11 +116,14 @@ pub(crate) fn parse(b: &[u8]) -> Result<Message<'_>, ParseError> {
         Some(n) if (n as usize) <= rest => n as usize,
         _ => rest,
     };
+    let body = Span::new(body_start, body_start + body_len);
     Ok(Message {
         bytes: b,
         start,
+        head: head_text(b, body),
+        first: index_first(&headers),
         headers: Cow::Owned(headers),
-        body: Span::new(body_start, body_start + body_len),
+        body,
     })
 }
 

@@ -59,9 +59,21 @@ pub struct TelUri<'a> {
 }
 
 impl<'a> Uri<'a> {
-    /// Parses a URI. Rejects whitespace and control characters anywhere.
+    /// Parses a URI for access: the structure (scheme, user, host, port, parameters, headers) is
+    /// split and the host parsed; character-level checks are left to [`Uri::parse_strict`], which
+    /// [`crate::sip::Message::validate`] applies.
     pub fn parse(s: &'a str) -> Result<Uri<'a>, SyntaxError> {
-        if s.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        Uri::parse_with(s, false)
+    }
+
+    /// Parses and checks a URI completely: no whitespace or control characters, a valid scheme,
+    /// well-formed parameters.
+    pub fn parse_strict(s: &'a str) -> Result<Uri<'a>, SyntaxError> {
+        Uri::parse_with(s, true)
+    }
+
+    fn parse_with(s: &'a str, strict: bool) -> Result<Uri<'a>, SyntaxError> {
+        if strict && s.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err(SyntaxError::new(
                 E,
                 "whitespace or control character in URI",
@@ -73,20 +85,21 @@ impl<'a> Uri<'a> {
         let scheme = &s[..colon];
         let sb = scheme.as_bytes();
         if sb.is_empty()
-            || !sb[0].is_ascii_alphabetic()
-            || !sb
-                .iter()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+            || (strict
+                && (!sb[0].is_ascii_alphabetic()
+                    || !sb
+                        .iter()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))))
         {
             return Err(SyntaxError::new(E, "invalid URI scheme"));
         }
         let rest = &s[colon + 1..];
         if scheme.eq_ignore_ascii_case("sip") {
-            SipUri::parse_rest(s, rest, false).map(Uri::Sip)
+            SipUri::parse_rest(s, rest, false, strict).map(Uri::Sip)
         } else if scheme.eq_ignore_ascii_case("sips") {
-            SipUri::parse_rest(s, rest, true).map(Uri::Sip)
+            SipUri::parse_rest(s, rest, true, strict).map(Uri::Sip)
         } else if scheme.eq_ignore_ascii_case("tel") {
-            TelUri::parse_rest(s, rest).map(Uri::Tel)
+            TelUri::parse_rest(s, rest, strict).map(Uri::Tel)
         } else if rest.is_empty() {
             Err(SyntaxError::new(E, "empty URI after scheme"))
         } else {
@@ -131,7 +144,12 @@ impl<'a> SipUri<'a> {
         }
     }
 
-    fn parse_rest(raw: &'a str, rest: &'a str, secure: bool) -> Result<SipUri<'a>, SyntaxError> {
+    fn parse_rest(
+        raw: &'a str,
+        rest: &'a str,
+        secure: bool,
+        strict: bool,
+    ) -> Result<SipUri<'a>, SyntaxError> {
         let (user, password, after) = match memchr::memchr(b'@', rest.as_bytes()) {
             Some(i) => {
                 let ui = &rest[..i];
@@ -158,7 +176,9 @@ impl<'a> SipUri<'a> {
             None => (tail, None),
         };
         let params = Params::new(p);
-        params.validate_uri().map_err(|m| SyntaxError::new(E, m))?;
+        if strict {
+            params.validate_uri().map_err(|m| SyntaxError::new(E, m))?;
+        }
         Ok(SipUri {
             secure,
             user,
@@ -184,14 +204,16 @@ impl<'a> SipUri<'a> {
 }
 
 impl<'a> TelUri<'a> {
-    fn parse_rest(raw: &'a str, rest: &'a str) -> Result<TelUri<'a>, SyntaxError> {
+    fn parse_rest(raw: &'a str, rest: &'a str, strict: bool) -> Result<TelUri<'a>, SyntaxError> {
         let end = rest.find(';').unwrap_or(rest.len());
         let number = &rest[..end];
         if number.is_empty() {
             return Err(SyntaxError::new(E, "empty telephone number"));
         }
         let params = Params::new(&rest[end..]);
-        params.validate_uri().map_err(|m| SyntaxError::new(E, m))?;
+        if strict {
+            params.validate_uri().map_err(|m| SyntaxError::new(E, m))?;
+        }
         Ok(TelUri {
             number,
             params,
@@ -281,11 +303,11 @@ mod tests {
 
     #[test]
     fn bad_uris() {
-        assert!(Uri::parse("sip:user@example.com; lr").is_err());
+        assert!(Uri::parse_strict("sip:user@example.com; lr").is_err());
         assert!(Uri::parse("nocolon").is_err());
         assert!(Uri::parse("sip:@example.com").is_err());
         assert!(Uri::parse("sip:example.com:70000").is_err());
-        assert!(Uri::parse("1x:foo").is_err());
+        assert!(Uri::parse_strict("1x:foo").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::message::Message;
 use super::name_addr::NameAddr;
 use super::tokens::{has_lws, is_token, parse_u32, trim_lws};
 use super::uri::Uri;
+use super::via::Via;
 
 const MANDATORY: [u16; 5] = [kind::TO, kind::FROM, kind::CALL_ID, kind::CSEQ, kind::VIA];
 const SINGLE: [u16; 7] = [
@@ -68,12 +69,12 @@ impl<'a> Message<'a> {
                 return Err(self.bad(format!("Multiple {} headers", name(k))));
             }
         }
-        for v in self.vias() {
-            v.map_err(|e| self.syn(e))?;
+        for v in self.list_values(kind::VIA) {
+            Via::parse_strict(v).map_err(|e| self.syn(e))?;
         }
         for (k, n) in [(kind::FROM, "From"), (kind::TO, "To")] {
             let v = self.first_value(k).unwrap_or_default();
-            let na = NameAddr::parse(v).map_err(|e| self.syn(e.in_header(n)))?;
+            let na = NameAddr::parse_strict(v).map_err(|e| self.syn(e.in_header(n)))?;
             let _ = na;
         }
         let call_id = self.call_id().unwrap_or_default();
@@ -112,11 +113,13 @@ impl<'a> Message<'a> {
                 return Err(self.bad("Date is not an RFC 1123 date in GMT".into()));
             }
         }
-        for c in self.contacts() {
-            c.map_err(|e| self.syn(e))?;
+        for c in self.list_values(kind::CONTACT) {
+            NameAddr::parse_contact_strict(c).map_err(|e| self.syn(e.in_header("Contact")))?;
         }
-        for r in self.routes().chain(self.record_routes()) {
-            r.map_err(|e| self.syn(e))?;
+        for (k, n) in [(kind::ROUTE, "Route"), (kind::RECORD_ROUTE, "Record-Route")] {
+            for r in self.list_values(k) {
+                NameAddr::parse_strict(r).map_err(|e| self.syn(e.in_header(n)))?;
+            }
         }
         Ok(())
     }
@@ -165,7 +168,7 @@ impl<'a> Message<'a> {
         if uri.bytes().any(|b| b == b'<' || b == b'>' || b <= b' ') {
             return Err(self.bad("Request-URI contains '<', '>' or whitespace".into()));
         }
-        match Uri::parse(uri).map_err(|e| self.syn(e.in_header("Request-URI")))? {
+        match Uri::parse_strict(uri).map_err(|e| self.syn(e.in_header("Request-URI")))? {
             Uri::Sip(u) if u.headers.is_some() => {
                 Err(self.bad("SIP Request-URI must not contain headers".into()))
             }

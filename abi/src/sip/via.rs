@@ -33,8 +33,18 @@ fn expect_slash(s: &str) -> Result<&str, SyntaxError> {
 }
 
 impl<'a> Via<'a> {
-    /// Parses one Via value (not a comma list).
+    /// Parses one Via value (not a comma list) for access; parameter syntax is left to
+    /// [`Via::parse_strict`], which [`crate::sip::Message::validate`] applies.
     pub fn parse(s: &'a str) -> Result<Via<'a>, SyntaxError> {
+        Via::parse_with(s, false)
+    }
+
+    /// Parses one Via value and checks its parameters' syntax too.
+    pub fn parse_strict(s: &'a str) -> Result<Via<'a>, SyntaxError> {
+        Via::parse_with(s, true)
+    }
+
+    fn parse_with(s: &'a str, strict: bool) -> Result<Via<'a>, SyntaxError> {
         let s = trim_lws(s);
         let (name, r) = take_token(s);
         let r = expect_slash(r)?;
@@ -72,9 +82,11 @@ impl<'a> Via<'a> {
             return Err(SyntaxError::new(E, "unexpected text after sent-by"));
         }
         let params = Params::new(r);
-        params
-            .validate_generic()
-            .map_err(|m| SyntaxError::new(E, m))?;
+        if strict {
+            params
+                .validate_generic()
+                .map_err(|m| SyntaxError::new(E, m))?;
+        }
         let protocol = if name.eq_ignore_ascii_case("SIP") && version == "2.0" {
             "SIP/2.0"
         } else {
@@ -188,7 +200,11 @@ mod tests {
             Some(Some("\"q,uoted\""))
         );
         assert_eq!(vals[1].as_ref().unwrap().port, Some(5061));
-        assert!(Via::parse("SIP/2.0/UDP 192.0.2.15;;").is_err());
+        assert!(Via::parse_strict("SIP/2.0/UDP 192.0.2.15;;").is_err());
+        assert!(
+            Via::parse("SIP/2.0/UDP 192.0.2.15;;").is_ok(),
+            "access is lenient"
+        );
         assert!(Via::parse("").is_err());
         assert!(Via::parse("SIP/2.0 host").is_err());
         assert!(Via::parse("SIP/2.0/UDP").is_err());
