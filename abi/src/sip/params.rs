@@ -41,10 +41,7 @@ impl<'a> Params<'a> {
         // whole, so a ';' inside quotes is not a separator).
         let raw = self.raw;
         let b = raw.as_bytes();
-        let mut i = match memchr::memchr(b';', b) {
-            Some(i) => i,
-            None => return None,
-        };
+        let mut i = memchr::memchr(b';', b)?;
         while i < b.len() {
             i += 1; // past ';'
             while i < b.len() && is_lws(b[i]) {
