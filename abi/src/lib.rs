@@ -34,9 +34,10 @@ pub mod sip;
 /// The common imports of a plugin crate.
 pub mod prelude {
     pub use crate::export_plugin;
+    pub use crate::ffi::hooks;
     pub use crate::sdk::{
-        host, Context, Dialect, Plugin, Reply, Request, Response, ResponseVerdict, ScratchValue,
-        Target, Transport, Verdict,
+        host, ConfigError, Context, Dialect, Plugin, Reply, Request, Response, ResponseVerdict,
+        ScratchValue, Target, Transport, Verdict,
     };
-    pub use crate::sip::Message;
+    pub use crate::sip::{Message, Method};
 }

@@ -39,10 +39,16 @@ pub(crate) struct Shared {
 }
 
 impl TimerSink for Shared {
-    fn fire(&self, plugin: &str, token: u64) {
+    fn fire(&self, plugin: &str, manifest_name: &str, token: u64) {
         let chain = self.live.load();
-        if let Some(link) = chain.link(plugin) {
-            link.on_timer(token);
+        match chain.link(plugin) {
+            Some(link) if link.instance.image.manifest.name.as_str() == manifest_name => {
+                link.on_timer(token)
+            }
+            _ => tracing::debug!(
+                plugin,
+                "timer dropped: the chain entry is gone or now runs another plugin"
+            ),
         }
     }
 }
@@ -153,10 +159,16 @@ impl Host {
             Ok(l) => l,
             Err(e) => {
                 let err = ReloadError::from(e);
+                tracing::error!(
+                    trigger,
+                    "reload refused, the running chain stays in force: {err}"
+                );
+                self.shared.metrics.reloads_failed.fetch_add(1, Relaxed);
                 self.record(trigger, Err(err.clone()));
                 return Err(err);
             }
         };
+        self.warn_start_only_changes(&loaded);
         self.install(loaded, trigger)
     }
 
@@ -195,11 +207,12 @@ impl Host {
                 Ok(generation)
             }
             Err(e) => {
-                tracing::error!(
-                    trigger,
-                    "reload refused, the running chain stays in force: {e}"
-                );
                 if trigger != "start" {
+                    // At start the caller reports the problems itself, one line each.
+                    tracing::error!(
+                        trigger,
+                        "reload refused, the running chain stays in force: {e}"
+                    );
                     self.shared.metrics.reloads_failed.fetch_add(1, Relaxed);
                 }
                 self.record(trigger, Err(e.clone()));
@@ -222,19 +235,49 @@ impl Host {
             .unwrap_or_else(|p| p.into_inner()) = Some(report);
     }
 
-    /// Whether the config file or any plugin file changed since the chain in force was built.
-    pub fn files_changed(&self, since: SystemTime) -> bool {
+    /// What the file watcher compares between polls: size and modification time of the config file
+    /// and of every enabled plugin file (`None` for a file it cannot read).
+    pub fn watch_signature(&self) -> Vec<Option<(u64, SystemTime)>> {
         let cfg = self.config();
-        let modified = |p: &Path| {
+        let stat = |p: &Path| {
             std::fs::metadata(p)
-                .and_then(|m| m.modified())
-                .map(|t| t > since)
-                .unwrap_or(false)
+                .ok()
+                .and_then(|m| Some((m.len(), m.modified().ok()?)))
         };
-        if modified(&cfg.path) {
-            return true;
+        let mut sig = vec![stat(&cfg.path)];
+        sig.extend(
+            (0..cfg.config.chain.len())
+                .filter(|&i| cfg.config.chain[i].enabled)
+                .map(|i| stat(&cfg.plugin_path(i))),
+        );
+        sig
+    }
+
+    /// Settings that a reload cannot change are read at start only: say so when they differ.
+    fn warn_start_only_changes(&self, new: &LoadedConfig) {
+        let old = self.config().config;
+        let n = &new.config;
+        let changed = [
+            ("listen", old.listen != n.listen),
+            ("admin", old.admin != n.admin),
+            ("logging", old.logging != n.logging),
+            (
+                "reload.watch",
+                old.reload.watch != n.reload.watch
+                    || old.reload.watch_interval_ms != n.reload.watch_interval_ms,
+            ),
+            (
+                "reload.image_dir",
+                old.reload.image_dir != n.reload.image_dir,
+            ),
+        ];
+        for (setting, differs) in changed {
+            if differs {
+                tracing::warn!(
+                    setting,
+                    "this setting changed in the config file but takes effect only at restart"
+                );
+            }
         }
-        (0..cfg.config.chain.len())
-            .any(|i| cfg.config.chain[i].enabled && self.shared.images.changed(&cfg.plugin_path(i)))
     }
 }

@@ -13,10 +13,20 @@ pub fn init(cfg: &LoggingConfig) {
             EnvFilter::try_new(&cfg.level).unwrap_or_else(|_| EnvFilter::new("info"))
         });
     let builder = tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     let _ = match cfg.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+/// For the one-shot commands (`check-config`, `explain`, `plugin-info`): warnings and errors, the
+/// plugins' included, to stderr; `RUST_LOG` overrides.
+pub fn init_for_tools() {
+    init(&LoggingConfig {
+        level: "warn".into(),
+        format: LogFormat::Text,
+    });
 }

@@ -84,7 +84,12 @@ pub fn build_chain(
             continue;
         }
         let plugin_metrics = metrics.plugin(&name);
-        let handle = HandleGuard::register(&name, plugin_metrics.clone(), timers.clone());
+        let handle = HandleGuard::register(
+            &name,
+            image.manifest.name.as_str(),
+            plugin_metrics.clone(),
+            timers.clone(),
+        );
         let table = match toml::to_string(&entry.config) {
             Ok(t) => t,
             Err(e) => {
@@ -144,6 +149,11 @@ pub fn transfer_state(old: &Chain, new: &Chain) -> Result<usize, ReloadError> {
             continue;
         };
         if prev.hooks & hooks::STATE == 0 || link.hooks & hooks::STATE == 0 {
+            continue;
+        }
+        if prev.instance.image.manifest.name != link.instance.image.manifest.name {
+            // The name now runs another plugin: the old state would be foreign to it.
+            tracing::info!(plugin = %link.name, from = %prev.instance.image.manifest.name, to = %link.instance.image.manifest.name, "chain entry changed plugin: no state handed over");
             continue;
         }
         match prev.instance.hooks.export_state().into_result() {

@@ -336,9 +336,15 @@ fn retained_images_are_bounded() {
     let size_mib = std::fs::metadata(&path).unwrap().len() >> 20;
     let text = format!("[reload]\nmax_retained_image_mib = {}\n[[chain]]\nplugin = \"plugin.so\"\n[chain.config]\nlabel = \"a\"\n", size_mib + 1);
     let host = Host::from_config(config(&dir, &text)).unwrap();
+    // A rebuild with other bytes would need a second image.
     let tmp = dir.join("plugin.so.new");
-    std::fs::copy(plugin("test_plugin_stateful"), &tmp).unwrap();
+    std::fs::copy(plugin("test_plugin_slow"), &tmp).unwrap();
     std::fs::rename(&tmp, &path).unwrap();
+    std::fs::write(
+        dir.join("host.toml"),
+        text.replace("label = \"a\"", "sleep_ms = 1"),
+    )
+    .unwrap();
     let err = host.reload("test").unwrap_err();
     assert!(err.to_string().contains("max_retained_image_mib"), "{err}");
     assert_eq!(host.generation(), 1);
@@ -400,4 +406,106 @@ fn config_errors_from_a_plugin_point_at_the_line() {
         "{line}"
     );
     assert!(line.contains("letters and digits"), "{line}");
+}
+
+#[test]
+fn a_timer_armed_before_a_swap_fires_into_the_successor() {
+    let dir = temp_dir("timer-swap");
+    let host = Host::from_config(config(&dir, &stateful_config("a"))).unwrap();
+    // The stateful plugin arms a 10 ms timer; swap at once, so the arming instance is gone when it fires.
+    let m = invite("timer-swap", "X-Arm-Timer: yes\r\n");
+    host.process_request(&Message::parse(&m).unwrap(), &mut ctx(1), None);
+    host.install(config(&dir, &stateful_config("b")), "test")
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = sip_interop_host::metrics::render(host.metrics());
+        if text
+            .contains("sip_interop_plugin_counter_total{plugin=\"counter\",name=\"timer_fired\"} 1")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the successor never got the timer: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_refused_plugin_file_is_not_mapped_again_on_every_reload() {
+    let dir = temp_dir("refused-once");
+    let host = Host::from_config(config(&dir, &stateful_config("a"))).unwrap();
+    let text = format!(
+        "{}\n[[chain]]\nname = \"bad\"\nplugin = \"{}\"\n",
+        stateful_config("a"),
+        plugin("test_plugin_mismatched").display()
+    );
+    std::fs::write(dir.join("host.toml"), &text).unwrap();
+    for _ in 0..3 {
+        let err = host.reload("test").unwrap_err();
+        assert!(
+            err.to_string().contains("incompatible plugin interface"),
+            "{err}"
+        );
+    }
+    let m = host.metrics();
+    assert_eq!(
+        m.images_loaded.load(Ordering::Relaxed),
+        2,
+        "the stateful image and the refused one, each mapped once"
+    );
+    let retained = m.images_retained_bytes.load(Ordering::Relaxed);
+    let sizes = std::fs::metadata(plugin("test_plugin_stateful"))
+        .unwrap()
+        .len()
+        + std::fs::metadata(plugin("test_plugin_mismatched"))
+            .unwrap()
+            .len();
+    assert_eq!(retained, sizes, "the refused image's memory is counted too");
+    assert_eq!(m.reloads_failed.load(Ordering::Relaxed), 3);
+}
+
+#[test]
+fn touching_an_unchanged_plugin_does_not_map_it_again() {
+    let dir = temp_dir("touch");
+    let path = dir.join("plugin.so");
+    std::fs::copy(plugin("test_plugin_stateful"), &path).unwrap();
+    let text = "[[chain]]\nname = \"p\"\nplugin = \"plugin.so\"\n[chain.config]\nlabel = \"a\"\n";
+    let host = Host::from_config(config(&dir, text)).unwrap();
+    let f = std::fs::File::options().write(true).open(&path).unwrap();
+    f.set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
+        .unwrap();
+    drop(f);
+    host.reload("test").unwrap();
+    assert_eq!(host.metrics().images_loaded.load(Ordering::Relaxed), 1);
+    assert_eq!(host.snapshot().links[0].instance.image.serial, 1);
+}
+
+#[test]
+fn edits_that_would_inject_a_header_are_refused_and_counted() {
+    let dir = temp_dir("inject");
+    let text = format!("[[chain]]\nname = \"sly\"\nplugin = \"{}\"\non_panic = \"skip\"\n[chain.config]\ninject_header = true\n\n{}", plugin("test_plugin_panicking").display(), stateful_config("a"));
+    let host = Host::from_config(config(&dir, &text)).unwrap();
+    let m = invite("inject", "");
+    let mut steps = Vec::new();
+    let out = host.process_request(&Message::parse(&m).unwrap(), &mut ctx(1), Some(&mut steps));
+    assert!(
+        matches!(&steps[0].outcome, sip_interop_host::chain::StepOutcome::Failed { error, .. } if error.contains("refused edit")),
+        "{:?}",
+        steps[0].outcome
+    );
+    let edited = out.edited.expect("the next plugin still ran");
+    assert!(
+        header_values(&edited, "Route").is_empty(),
+        "no smuggled Route: {}",
+        String::from_utf8_lossy(&edited)
+    );
+    assert!(header_values(&edited, "X-Note").is_empty());
+    let metrics = sip_interop_host::metrics::render(host.metrics());
+    assert!(
+        metrics.contains("sip_interop_plugin_bad_edits_total{plugin=\"sly\"} 1"),
+        "{metrics}"
+    );
 }

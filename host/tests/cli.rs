@@ -260,7 +260,7 @@ fn ctl_without_a_running_host_says_so() {
 }
 
 #[test]
-fn a_plugin_panic_prints_nothing_behind_the_hosts_back() {
+fn a_plugin_panic_goes_to_the_hosts_log_and_nowhere_else() {
     let dir = temp_dir("cli-panic-quiet");
     let cfg = dir.join("host.toml");
     std::fs::write(
@@ -281,14 +281,36 @@ fn a_plugin_panic_prints_nothing_behind_the_hosts_back() {
     ]);
     assert!(out.status.success());
     let s = text(&out.stdout);
-    assert!(s.contains("1. boom — 0 edit(s), verdict: failed (panicked: test plugin panics on purpose); on_panic = reject applies"), "{s}");
+    assert!(s.contains("1. boom — 0 edit(s), verdict: FAILED (panicked: test plugin panics on purpose); on_panic = reject applies"), "{s}");
     assert!(
         s.contains("result: respond 500 Server Internal Error (decided by boom)"),
         "{s}"
     );
-    assert_eq!(
-        text(&out.stderr),
-        "",
-        "the plugin's panic went to the host's log, not to stderr"
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("ERROR") && err.contains("plugin=\"boom\"") && err.contains("plugin panicked"),
+        "the panic is in the host's log: {err}"
     );
+    assert!(
+        !err.contains("thread '"),
+        "std's own panic printout never appears: {err}"
+    );
+}
+
+#[test]
+fn plugin_info_shows_the_manifest_and_refuses_a_mismatch_in_one_line() {
+    let out = run(&["plugin-info", plugin("add_header").to_str().unwrap()]);
+    assert!(out.status.success());
+    let s = text(&out.stdout);
+    assert!(s.starts_with("add-header 0.1.0\n"), "{s}");
+    assert!(s.contains("hooks: request"), "{s}");
+    assert!(s.contains("headers: array of"), "{s}");
+    let out = run(&[
+        "plugin-info",
+        plugin("test_plugin_mismatched").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("incompatible plugin interface"), "{err}");
 }

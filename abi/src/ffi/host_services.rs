@@ -3,14 +3,17 @@
 use abi_stable::std_types::RStr;
 use abi_stable::StableAbi;
 
-/// Function table handed to a plugin at construction.
+/// Function table handed to a plugin at construction, as a prefix type: a later host can add services
+/// after the last prefix field without breaking plugins built against this one (a plugin asks for a
+/// newer service through the `Option` accessor abi_stable generates for fields past the prefix).
 ///
-/// `handle` identifies the calling plugin instance to the host; the SDK passes it back on every call.
+/// Every call carries the `handle` of the calling plugin instance (given to `create`); the SDK passes
+/// it back.
 #[repr(C)]
-#[derive(StableAbi, Clone, Copy)]
+#[derive(StableAbi)]
+#[sabi(kind(Prefix(prefix_ref = HostServicesRef)))]
+#[sabi(missing_field(panic))]
 pub struct HostServices {
-    /// Opaque identity of the plugin instance, owned by the host.
-    pub handle: u64,
     /// Emit a log record (`level`: 1 error, 2 warn, 3 info, 4 debug, 5 trace) into the host's tracing.
     pub log: extern "C" fn(handle: u64, level: u8, target: RStr<'_>, message: RStr<'_>),
     /// Whether a record at `level` would be emitted (so a plugin skips formatting otherwise).
@@ -21,8 +24,10 @@ pub struct HostServices {
     pub gauge_set: extern "C" fn(handle: u64, name: RStr<'_>, value: f64),
     /// Monotonic clock in nanoseconds (same clock for every plugin in the process).
     pub now_ns: extern "C" fn() -> u64,
-    /// Arm a one-shot timer; `on_timer(token)` runs on a host thread after `delay_ms`. Returns a timer id.
+    /// Arm a one-shot timer; `on_timer(token)` runs on a host thread after `delay_ms`, in the instance
+    /// of this chain entry that is live then. Returns a timer id (0: refused, the table is full).
     pub arm_timer: extern "C" fn(handle: u64, delay_ms: u64, token: u64) -> u64,
-    /// Cancel a timer by id; returns whether it was still pending.
+    /// Cancel one of this chain entry's timers by id; returns whether it was still pending.
+    #[sabi(last_prefix_field)]
     pub cancel_timer: extern "C" fn(handle: u64, timer_id: u64) -> bool,
 }

@@ -18,7 +18,7 @@ mod module;
 mod verdict;
 
 pub use context::{ContextFfi, MessageFfi, PeerAddr, ScratchEntry, ScratchValue, Scratchpad};
-pub use host_services::HostServices;
+pub use host_services::{HostServices, HostServicesRef};
 pub use instance::{PluginInstance, PluginInstanceBox, PluginInstance_TO};
 pub use manifest::{hooks, Manifest};
 pub use module::{PluginModule, PluginModuleRef, PLUGIN_INTERFACE_VERSION};

@@ -5,7 +5,7 @@ use abi_stable::sabi_types::VersionStrings;
 use abi_stable::std_types::{RResult, RStr, RString};
 use abi_stable::{declare_root_module_statics, package_version_strings, StableAbi};
 
-use super::{HostServices, Manifest, PluginInstanceBox};
+use super::{HostServicesRef, Manifest, PluginInstanceBox};
 
 /// The generation of the plugin interface. The host refuses a plugin whose generation differs, with a
 /// one-line reason; `abi_stable` additionally checks the layout of every type reachable from the root.
@@ -21,12 +21,14 @@ pub struct PluginModule {
     pub interface_version: u32,
     /// Describes the plugin: name, version, hooks, documented example config.
     pub manifest: extern "C" fn() -> Manifest,
-    /// Builds an instance from the plugin's config table (TOML text). On failure returns one line that
-    /// names the offending field, as `field: message` (or just `message` when no field applies).
+    /// Builds an instance from the plugin's config table (TOML text). `handle` identifies the instance
+    /// in every host-service call. On failure returns one line: `field` U+001F `message` when a field
+    /// of the table is at fault, else just the message (see `sdk::ConfigError::to_wire`).
     #[sabi(last_prefix_field)]
     pub create: extern "C" fn(
         config_toml: RStr<'_>,
-        host: HostServices,
+        handle: u64,
+        host: HostServicesRef,
     ) -> RResult<PluginInstanceBox, RString>,
 }
 

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::adapter::{panic_message, Adapter};
 use super::{log_forward, parse_config, ConfigError, Plugin};
 use crate::ffi::{
-    HostServices, Manifest, PluginInstanceBox, PluginInstance_TO, PluginModule, PluginModuleRef,
+    HostServicesRef, Manifest, PluginInstanceBox, PluginInstance_TO, PluginModule, PluginModuleRef,
     PLUGIN_INTERFACE_VERSION,
 };
 
@@ -52,19 +52,17 @@ extern "C" fn manifest<E: Export>() -> Manifest {
 
 extern "C" fn create<E: Export>(
     config_toml: RStr<'_>,
-    host: HostServices,
+    handle: u64,
+    host: HostServicesRef,
 ) -> RResult<PluginInstanceBox, RString> {
-    super::host::install(host);
+    super::host::install(host, handle);
     log_forward::install();
     let built = std::panic::catch_unwind(|| {
-        super::host::with_handle(host.handle, || E::construct(config_toml.as_str()))
+        super::host::with_handle(handle, || E::construct(config_toml.as_str()))
     });
     match built {
         Ok(Ok(plugin)) => ROk(PluginInstance_TO::from_value(
-            Adapter {
-                plugin,
-                handle: host.handle,
-            },
+            Adapter { plugin, handle },
             TD_Opaque,
         )),
         Ok(Err(e)) => RErr(e.to_wire().into()),

@@ -2,21 +2,26 @@
 
 use abi_stable::std_types::RStr;
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::ffi::HostServices;
+use crate::ffi::HostServicesRef;
 
-static SERVICES: OnceLock<HostServices> = OnceLock::new();
+static SERVICES: OnceLock<HostServicesRef> = OnceLock::new();
+/// The newest instance of this plugin image: calls made outside a hook (a plugin's own thread, a
+/// `Drop`) are attributed to it, as it is the one the live chain runs after a swap.
+static LATEST: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     static CURRENT: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
-/// Remember the host's service table (first instance of this plugin image wins: the functions are the
-/// same for every instance, only the handle differs).
-pub(crate) fn install(services: HostServices) {
+/// Remember the host's service table (the same for every instance; only the handle differs) and the
+/// newest instance's handle.
+pub(crate) fn install(services: HostServicesRef, handle: u64) {
     let _ = SERVICES.set(services);
+    LATEST.store(handle, Ordering::Relaxed);
 }
 
 /// Run `f` with `handle` as the calling instance, so logs, metrics and timers are attributed to it.
@@ -32,16 +37,18 @@ pub(crate) fn with_handle<R>(handle: u64, f: impl FnOnce() -> R) -> R {
     f()
 }
 
-pub(crate) fn services() -> Option<(&'static HostServices, u64)> {
-    let s = SERVICES.get()?;
-    let handle = CURRENT.with(|c| c.get()).unwrap_or(s.handle);
+pub(crate) fn services() -> Option<(HostServicesRef, u64)> {
+    let s = *SERVICES.get()?;
+    let handle = CURRENT
+        .with(|c| c.get())
+        .unwrap_or_else(|| LATEST.load(Ordering::Relaxed));
     Some((s, handle))
 }
 
 /// Monotonic time since an arbitrary origin shared by the host and all its plugins.
 pub fn now() -> Duration {
     match services() {
-        Some((s, _)) => Duration::from_nanos((s.now_ns)()),
+        Some((s, _)) => Duration::from_nanos((s.now_ns())()),
         None => Duration::ZERO,
     }
 }
@@ -49,14 +56,14 @@ pub fn now() -> Duration {
 /// Add `value` to this plugin's counter `name` (exported as `sip_interop_plugin_counter_total`).
 pub fn counter_add(name: &str, value: u64) {
     if let Some((s, h)) = services() {
-        (s.counter_add)(h, RStr::from(name), value);
+        (s.counter_add())(h, RStr::from(name), value);
     }
 }
 
 /// Set this plugin's gauge `name` (exported as `sip_interop_plugin_gauge`).
 pub fn gauge_set(name: &str, value: f64) {
     if let Some((s, h)) = services() {
-        (s.gauge_set)(h, RStr::from(name), value);
+        (s.gauge_set())(h, RStr::from(name), value);
     }
 }
 
@@ -64,7 +71,7 @@ pub fn gauge_set(name: &str, value: f64) {
 /// on a host thread. Returns the timer id (0 when no host is attached, e.g. in a unit test).
 pub fn arm_timer(delay: Duration, token: u64) -> u64 {
     match services() {
-        Some((s, h)) => (s.arm_timer)(h, delay.as_millis().min(u64::MAX as u128) as u64, token),
+        Some((s, h)) => (s.arm_timer())(h, delay.as_millis().min(u64::MAX as u128) as u64, token),
         None => 0,
     }
 }
@@ -72,7 +79,7 @@ pub fn arm_timer(delay: Duration, token: u64) -> u64 {
 /// Cancel a pending timer; returns whether it was still pending.
 pub fn cancel_timer(timer_id: u64) -> bool {
     match services() {
-        Some((s, h)) => (s.cancel_timer)(h, timer_id),
+        Some((s, h)) => (s.cancel_timer())(h, timer_id),
         None => false,
     }
 }

@@ -49,7 +49,7 @@ struct ForwardToHost;
 impl<S: Subscriber> Layer<S> for ForwardToHost {
     fn enabled(&self, metadata: &tracing::Metadata<'_>, _ctx: LayerContext<'_, S>) -> bool {
         match services() {
-            Some((s, h)) => (s.log_enabled)(h, level_number(metadata.level())),
+            Some((s, h)) => (s.log_enabled())(h, level_number(metadata.level())),
             None => false,
         }
     }
@@ -59,7 +59,7 @@ impl<S: Subscriber> Layer<S> for ForwardToHost {
         let mut v = MessageVisitor(String::new());
         event.record(&mut v);
         let meta = event.metadata();
-        (s.log)(
+        (s.log())(
             h,
             level_number(meta.level()),
             RStr::from(meta.target()),
@@ -77,7 +77,7 @@ pub(crate) fn install() {
         std::panic::set_hook(Box::new(|info| {
             if let Some((s, h)) = services() {
                 let msg = format!("plugin panicked: {info}");
-                (s.log)(h, 1, RStr::from("panic"), RStr::from(msg.as_str()));
+                (s.log())(h, 1, RStr::from("panic"), RStr::from(msg.as_str()));
             }
         }));
     });

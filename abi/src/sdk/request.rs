@@ -102,6 +102,16 @@ view! {
     Response
 }
 
+impl Response<'_> {
+    /// Replace the status code and reason phrase.
+    pub fn set_status(&mut self, code: u16, reason: &str) {
+        self.edits.push(Edit::SetStatus {
+            code,
+            reason: reason.into(),
+        });
+    }
+}
+
 impl Request<'_> {
     /// Set the Request-URI.
     pub fn set_request_uri(&mut self, uri: &str) {

@@ -70,4 +70,87 @@ pub enum Edit {
     },
     /// Remove the topmost Via value (only the first value of a comma list).
     PopVia,
+    /// Replace a response's status code and reason phrase (ignored for requests), e.g. to translate
+    /// `430 Flow Failed` into `481` for a peer that does not know it.
+    SetStatus {
+        /// New status code, 100–699.
+        code: u16,
+        /// New reason phrase.
+        reason: RString,
+    },
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(crate::sip::tokens::is_token_byte)
+}
+
+fn one_line(s: &str) -> bool {
+    !s.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
+}
+
+impl Edit {
+    /// Whether the edit writes what it says and nothing more: a header name that is a token, values
+    /// and a reason phrase without line breaks (which would smuggle in extra header lines), a
+    /// Request-URI without whitespace, a status code in 100–699. The host refuses a plugin's edits
+    /// when one fails this.
+    pub fn check(&self) -> Result<(), &'static str> {
+        let ok = match self {
+            Edit::SetRequestUri(u) => !u.is_empty() && !u.bytes().any(|b| b <= b' ' || b == 0x7f),
+            Edit::AddHeader { name, value, .. } | Edit::ReplaceHeader { name, value } => {
+                is_token(name) && one_line(value)
+            }
+            Edit::RemoveHeader { name } => is_token(name),
+            Edit::ReplaceHeaderAt { value, .. } | Edit::PushVia { value } => one_line(value),
+            Edit::SetStatus { code, reason } => (100..=699).contains(code) && one_line(reason),
+            Edit::RemoveHeaderAt { .. } | Edit::ReplaceBody { .. } | Edit::PopVia => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(match self {
+                Edit::SetRequestUri(_) => {
+                    "a Request-URI must be non-empty without whitespace or control characters"
+                }
+                Edit::SetStatus { .. } => "a status code must be 100-699 and the reason one line",
+                _ => "a header name must be a token and a value must not contain CR, LF or NUL",
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+
+    #[test]
+    fn line_breaks_and_bad_names_are_refused() {
+        let add = |n: &str, v: &str| Edit::AddHeader {
+            name: n.into(),
+            value: v.into(),
+            position: HeaderPosition::Last,
+        };
+        assert!(add("X-Ok", "fine value").check().is_ok());
+        assert!(add("X-Ok", "a\r\nVia: SIP/2.0/UDP evil").check().is_err());
+        assert!(add("X Bad", "v").check().is_err());
+        assert!(add("", "v").check().is_err());
+        assert!(Edit::SetRequestUri("sip:a@b c".into()).check().is_err());
+        assert!(Edit::SetRequestUri("sip:a@b".into()).check().is_ok());
+        assert!(Edit::SetStatus {
+            code: 481,
+            reason: "Call/Transaction Does Not Exist".into()
+        }
+        .check()
+        .is_ok());
+        assert!(Edit::SetStatus {
+            code: 700,
+            reason: "x".into()
+        }
+        .check()
+        .is_err());
+        assert!(Edit::PushVia {
+            value: "SIP/2.0/UDP a\nb".into()
+        }
+        .check()
+        .is_err());
+    }
 }

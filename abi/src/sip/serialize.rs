@@ -60,6 +60,7 @@ pub fn serialize_into(msg: &Message<'_>, edits: &[Edit], out: &mut Vec<u8>) {
         &mut heap
     };
     let mut uri: Option<&str> = None;
+    let mut status: Option<(u16, &str)> = None;
     let mut pushed: Vec<(&str, bool)> = Vec::new();
     let mut added: Vec<Added<'_>> = Vec::new();
     let mut body: Option<&[u8]> = None;
@@ -85,6 +86,7 @@ pub fn serialize_into(msg: &Message<'_>, edits: &[Edit], out: &mut Vec<u8>) {
     for (ei, edit) in edits.iter().enumerate() {
         match edit {
             Edit::SetRequestUri(u) => uri = Some(u.as_str()),
+            Edit::SetStatus { code, reason } => status = Some((*code, reason.as_str())),
             Edit::AddHeader {
                 name,
                 value,
@@ -208,11 +210,15 @@ pub fn serialize_into(msg: &Message<'_>, edits: &[Edit], out: &mut Vec<u8>) {
     };
     let line_end =
         memchr::memchr(b'\n', &bytes[line_from..]).map_or(bytes.len(), |i| line_from + i + 1);
-    match uri {
-        Some(u) if !st.is_response => {
+    match (uri, status) {
+        (Some(u), _) if !st.is_response => {
             out.extend_from_slice(&bytes[line_start..st.uri.start as usize]);
             out.extend_from_slice(u.as_bytes());
             out.extend_from_slice(&bytes[st.uri.end as usize..line_end]);
+        }
+        (_, Some((code, reason))) if st.is_response => {
+            out.extend_from_slice(st.version.get(bytes));
+            out.extend_from_slice(format!(" {code} {reason}\r\n").as_bytes());
         }
         _ => out.extend_from_slice(&bytes[line_start..line_end]),
     }

@@ -219,3 +219,31 @@ fn combination_with_response() {
     assert_eq!(m2.status(), Some(200));
     assert_eq!(m2.header("server"), Some("x"));
 }
+
+#[test]
+fn set_status_rewrites_a_response_status_line_only() {
+    let resp = "SIP/2.0 430 Flow Failed\r\nVia: SIP/2.0/TCP a.example.com;branch=z9hG4bK1\r\nTo: <sip:b@example.com>;tag=2\r\nFrom: <sip:a@example.com>;tag=1\r\nCall-ID: c@h\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    let m = Message::parse(resp.as_bytes()).unwrap();
+    let out = serialize(
+        &m,
+        &[Edit::SetStatus {
+            code: 481,
+            reason: s("Call/Transaction Does Not Exist"),
+        }],
+    );
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.starts_with("SIP/2.0 481 Call/Transaction Does Not Exist\r\nVia: "),
+        "{text}"
+    );
+    let m2 = Message::parse(text.as_bytes()).unwrap();
+    assert_eq!(m2.status(), Some(481));
+    // A request ignores it.
+    assert_eq!(
+        apply(&[Edit::SetStatus {
+            code: 481,
+            reason: s("x")
+        }]),
+        INV
+    );
+}

@@ -94,6 +94,12 @@ impl Link {
         let _ = self.settle(r);
     }
 
+    /// Count and log edits the host refused.
+    pub fn edits_refused(&self, why: &str) {
+        self.metrics.bad_edits.fetch_add(1, Relaxed);
+        tracing::error!(plugin = %self.name, "plugin edits refused: {why}");
+    }
+
     fn settle<T>(&self, r: RResult<T, abi_stable::std_types::RString>) -> Result<T, String> {
         match r {
             RResult::ROk(v) => Ok(v),

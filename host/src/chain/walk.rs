@@ -34,11 +34,11 @@ pub enum StepOutcome {
     Request(Verdict),
     /// A response verdict.
     Response(ResponseVerdict),
-    /// The hook failed (panicked, or its edits did not parse); `applied` is what the policy made of it.
+    /// The hook failed (panicked, or its edits did not parse); `policy` says what became of the message.
     Failed {
         /// Why.
         error: String,
-        /// What the panic policy did.
+        /// What the panic policy made of it.
         policy: PanicPolicy,
     },
 }
@@ -68,13 +68,19 @@ pub fn failure_reply() -> Verdict {
     Verdict::respond(500, "Server Internal Error")
 }
 
+/// Apply one plugin's edits. The next plugin (and the wire) must get a well-formed message: edits that
+/// would smuggle in a line break are refused, and the result must parse and pass the RFC 3261 checks.
 fn fold(m: &Message<'_>, edits: &[Edit]) -> Result<Vec<u8>, String> {
-    let out = serialize(m, edits);
-    // The next plugin (and the wire) must get a well-formed message: check the edits parse.
-    match Message::parse(&out) {
-        Ok(_) => Ok(out),
-        Err(e) => Err(format!("its edits produced an unparseable message: {e}")),
+    for e in edits {
+        e.check().map_err(|why| format!("refused edit ({why})"))?;
     }
+    let out = serialize(m, edits);
+    let parsed = Message::parse(&out)
+        .map_err(|e| format!("its edits produced an unparseable message: {e}"))?;
+    parsed
+        .validate()
+        .map_err(|e| format!("its edits produced an invalid message: {e}"))?;
+    Ok(out)
 }
 
 impl Chain {
@@ -108,7 +114,9 @@ impl Chain {
                     if edits.is_empty() {
                         Ok((v, None))
                     } else {
-                        fold(m, &edits).map(|b| (v, Some(b)))
+                        fold(m, &edits)
+                            .map(|b| (v, Some(b)))
+                            .inspect_err(|why| link.edits_refused(why))
                     }
                 });
                 (result, elapsed)
@@ -192,7 +200,9 @@ impl Chain {
                         if edits.is_empty() {
                             Ok((v, None))
                         } else {
-                            fold(m, &edits).map(|b| (v, Some(b)))
+                            fold(m, &edits)
+                                .map(|b| (v, Some(b)))
+                                .inspect_err(|why| link.edits_refused(why))
                         }
                     }),
                     elapsed,

@@ -51,8 +51,7 @@ pub fn describe_edit(e: &Edit) -> String {
         ),
         Edit::PushVia { value } => format!("push Via: {value}"),
         Edit::PopVia => "pop the top Via".into(),
-        #[allow(unreachable_patterns)]
-        other => format!("{other:?}"),
+        Edit::SetStatus { code, reason } => format!("set status to {code} {reason}"),
     }
 }
 
@@ -101,7 +100,8 @@ fn print_steps(steps: &[StepTrace]) {
             StepOutcome::Request(v) => describe_verdict(v),
             StepOutcome::Response(v) => format!("{v:?}").to_lowercase(),
             StepOutcome::Failed { error, policy } => {
-                format!("FAILED ({error}); on_panic = {policy:?} applies").to_lowercase()
+                let policy = format!("{policy:?}").to_lowercase();
+                format!("FAILED ({error}); on_panic = {policy} applies")
             }
         };
         println!(

@@ -4,6 +4,7 @@ mod check_config;
 mod check_message;
 mod ctl;
 mod explain;
+mod plugin_info;
 mod run;
 
 pub use explain::describe_edit;
@@ -49,7 +50,7 @@ enum Command {
         /// Address the message is taken to come from.
         #[arg(long, default_value = "192.0.2.10:5060")]
         source: std::net::SocketAddr,
-        /// Transport it is taken to arrive on (udp, tcp, tls).
+        /// Transport it is taken to arrive on (udp, tcp, tls, ws, wss).
         #[arg(long, default_value = "udp")]
         transport: String,
         /// Treat the message as a response walking the chain backwards.
@@ -58,6 +59,11 @@ enum Command {
         /// Print the message as it would leave the host.
         #[arg(long)]
         show_message: bool,
+    },
+    /// Show what a plugin shared object says about itself (loads it the way the host does).
+    PluginInfo {
+        /// The plugin's shared object.
+        plugin: PathBuf,
     },
     /// Control a running host through its admin listener.
     Ctl {
@@ -76,7 +82,14 @@ enum Command {
 /// Run the command line; the exit code says whether it succeeded.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Command::CheckConfig { .. } | Command::Explain { .. } | Command::PluginInfo { .. }
+    ) {
+        crate::logging::init_for_tools();
+    }
     match cli.command {
+        Command::PluginInfo { plugin } => plugin_info::plugin_info(&plugin),
         Command::Run { config } => run::run(&config),
         Command::CheckConfig { file } => check_config::check_config(&file),
         Command::CheckMessage { file } => check_message::check_message(&file),

@@ -4,7 +4,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::config::load_file;
 use crate::{admin, logging, Host};
@@ -44,7 +44,7 @@ pub(super) fn run(config_path: &Path) -> ExitCode {
         }
     }
     if !cfg.listen.is_empty() {
-        tracing::warn!("SIP listeners are configured but this build has no SIP transports yet; the chain is served to embedders and the admin interface only");
+        tracing::warn!("SIP listeners are configured but this build has no SIP transports yet (they come with the standalone proxy); only the admin listener runs");
     }
     if cfg.reload.watch {
         spawn_watcher(
@@ -81,11 +81,12 @@ fn spawn_watcher(host: Host, every: Duration) {
     let _ = std::thread::Builder::new()
         .name("sip-watch".into())
         .spawn(move || {
-            let mut since = SystemTime::now();
+            let mut last = host.watch_signature();
             loop {
                 std::thread::sleep(every);
-                if host.files_changed(since) {
-                    since = SystemTime::now();
+                let now = host.watch_signature();
+                if now != last {
+                    last = now;
                     let _ = host.reload("file change");
                 }
             }

@@ -24,6 +24,8 @@ pub struct PluginMetrics {
     pub timer_calls: AtomicU64,
     /// Panics caught in any hook.
     pub panics: AtomicU64,
+    /// Hook calls whose edits were refused (line breaks, unparseable or invalid result).
+    pub bad_edits: AtomicU64,
     /// Hook calls that took longer than the budget.
     pub budget_overruns: AtomicU64,
     /// Request verdicts by [`VERDICT_KINDS`].

@@ -139,6 +139,20 @@ pub fn render(r: &Registry) -> String {
     }
     header(
         &mut out,
+        "sip_interop_plugin_bad_edits_total",
+        "counter",
+        "Hook calls whose edits were refused (they would not yield a well-formed message).",
+    );
+    for (name, m) in &plugins {
+        let _ = writeln!(
+            out,
+            "sip_interop_plugin_bad_edits_total{{plugin=\"{}\"}} {}",
+            escape(name),
+            m.bad_edits.load(Relaxed)
+        );
+    }
+    header(
+        &mut out,
         "sip_interop_plugin_budget_overruns_total",
         "counter",
         "Hook calls that exceeded the plugin's time budget.",

@@ -34,13 +34,13 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Identity of a file's contents as far as rebuilds go.
+/// Identity of a file as far as rebuilds go: cheap metadata first, the content hash when the metadata
+/// moved (a `touch` or `chmod` of an unchanged plugin is not a rebuild).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Fingerprint {
     len: u64,
     mtime_ns: i128,
     ino: u64,
-    ctime_ns: i128,
 }
 
 impl Fingerprint {
@@ -51,9 +51,17 @@ impl Fingerprint {
             len: m.len(),
             mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
             ino: m.ino(),
-            ctime_ns: m.ctime() as i128 * 1_000_000_000 + m.ctime_nsec() as i128,
         })
     }
+}
+
+/// Hash of a file's bytes.
+fn content_hash(path: &Path) -> std::io::Result<u64> {
+    use std::hash::Hasher;
+    let bytes = std::fs::read(path)?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    h.write(&bytes);
+    Ok(h.finish())
 }
 
 /// A loaded, layout-checked plugin image.
@@ -70,13 +78,51 @@ pub struct Image {
     /// Which load of this path it is (1 = first).
     pub serial: u64,
     fingerprint: Fingerprint,
+    hash: u64,
+}
+
+/// A file that was mapped and refused: kept so the same bytes are not mapped again on every reload.
+struct Refused {
+    fingerprint: Fingerprint,
+    hash: u64,
+    cause: String,
 }
 
 /// Loaded images by canonical path.
 pub struct ImageCache {
-    images: Mutex<HashMap<PathBuf, Image>>,
+    state: Mutex<CacheState>,
     dir: PathBuf,
     serial: AtomicU64,
+}
+
+#[derive(Default)]
+struct CacheState {
+    /// The live image of each canonical path.
+    images: HashMap<PathBuf, Image>,
+    /// Files mapped and refused, by canonical path.
+    refused: HashMap<PathBuf, Refused>,
+    /// Canonical paths the dynamic loader has seen: a new build there must load from a copy.
+    mapped: std::collections::HashSet<PathBuf>,
+}
+
+impl CacheState {
+    /// Whether `canonical` now holds the same bytes as `(fp, hash)` described, refreshing the stored
+    /// metadata when only that moved. `hash` is computed lazily.
+    fn same(
+        stored_fp: &mut Fingerprint,
+        stored_hash: u64,
+        fp: Fingerprint,
+        canonical: &Path,
+    ) -> bool {
+        if *stored_fp == fp {
+            return true;
+        }
+        if stored_fp.len == fp.len && content_hash(canonical).ok() == Some(stored_hash) {
+            *stored_fp = fp;
+            return true;
+        }
+        false
+    }
 }
 
 /// Turn abi_stable's error (whose layout report runs to hundreds of lines) into one line.
@@ -134,7 +180,7 @@ impl ImageCache {
     /// A cache that makes fresh copies of rebuilt plugins in `dir`.
     pub fn new(dir: PathBuf) -> Self {
         ImageCache {
-            images: Mutex::new(HashMap::new()),
+            state: Mutex::new(CacheState::default()),
             dir,
             serial: AtomicU64::new(0),
         }
@@ -153,27 +199,33 @@ impl ImageCache {
             cause,
         };
         let canonical = path.canonicalize().map_err(|e| err(format!("cannot find the file: {e} (fix the `plugin` path; relative paths start at the config file's folder)")))?;
-        let fingerprint =
+        let fp =
             Fingerprint::of(&canonical).map_err(|e| err(format!("cannot read the file: {e}")))?;
-        let mut images = self.images.lock().unwrap_or_else(|p| p.into_inner());
-        let previous = images.get(&canonical).cloned();
-        if let Some(img) = &previous {
-            if img.fingerprint == fingerprint {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(img) = st.images.get_mut(&canonical) {
+            if CacheState::same(&mut img.fingerprint, img.hash, fp, &canonical) {
                 return Ok(img.clone());
             }
         }
+        if let Some(r) = st.refused.get_mut(&canonical) {
+            if CacheState::same(&mut r.fingerprint, r.hash, fp, &canonical) {
+                return Err(err(r.cause.clone()));
+            }
+        }
         let retained = metrics.images_retained_bytes.load(Ordering::Relaxed);
-        if retained + fingerprint.len > max_retained {
+        if retained + fp.len > max_retained {
             return Err(err(format!(
                 "loading this image would retain {} MiB of plugin images (limit {} MiB, reload.max_retained_image_mib): restart the host to release replaced images",
-                (retained + fingerprint.len) >> 20,
+                (retained + fp.len) >> 20,
                 max_retained >> 20
             )));
         }
-        // A rebuilt file must be loaded from a path the dynamic loader has not seen; the first load of a
-        // path can use it directly.
+        let hash =
+            content_hash(&canonical).map_err(|e| err(format!("cannot read the file: {e}")))?;
+        // The dynamic loader hands back the image it already has for a path it has seen: a new build
+        // there is loaded from a copy at a path of its own.
         let serial = self.serial.fetch_add(1, Ordering::Relaxed) + 1;
-        let (load_path, copy) = if previous.is_some() {
+        let copy = if st.mapped.contains(&canonical) {
             std::fs::create_dir_all(&self.dir).map_err(|e| {
                 err(format!(
                     "cannot create the image folder {}: {e}",
@@ -193,50 +245,82 @@ impl ImageCache {
                     copy.display()
                 ))
             })?;
-            (copy.clone(), Some(copy))
+            Some(copy)
         } else {
-            (canonical.clone(), None)
+            None
         };
+        let load_path = copy.clone().unwrap_or_else(|| canonical.clone());
         let loaded =
             lib_header_from_path(&load_path).and_then(|h| h.init_root_module::<PluginModuleRef>());
         if let Some(copy) = copy {
             // Mapped now (or failed): the copy is not needed on disk any more.
             let _ = std::fs::remove_file(copy);
         }
-        let module = loaded.map_err(|e| err(one_line(&e)))?;
-        // The file is mapped now: count it even if we refuse it below, it cannot be released.
-        metrics.images_loaded.fetch_add(1, Ordering::Relaxed);
-        metrics
-            .images_retained_bytes
-            .fetch_add(fingerprint.len, Ordering::Relaxed);
-        let version = module.interface_version();
-        if version != PLUGIN_INTERFACE_VERSION {
-            return Err(err(format!(
-                "built for plugin interface generation {version}, this host speaks {PLUGIN_INTERFACE_VERSION}: rebuild the plugin against this host's sip-interop-abi"
-            )));
+        let mapped = !matches!(loaded, Err(LibraryError::OpenError { .. }));
+        if mapped {
+            // Mapped images are never released: count them whether or not they are accepted.
+            st.mapped.insert(canonical.clone());
+            metrics.images_loaded.fetch_add(1, Ordering::Relaxed);
+            metrics
+                .images_retained_bytes
+                .fetch_add(fp.len, Ordering::Relaxed);
         }
-        let manifest = (module.manifest())();
-        let image = Image {
-            module,
-            manifest,
-            source: path.to_path_buf(),
-            bytes: fingerprint.len,
-            serial,
-            fingerprint,
-        };
-        images.insert(canonical, image.clone());
-        Ok(image)
+        let accepted = loaded.map_err(|e| one_line(&e)).and_then(|module| {
+            let version = module.interface_version();
+            if version != PLUGIN_INTERFACE_VERSION {
+                return Err(format!(
+                    "built for plugin interface generation {version}, this host speaks {PLUGIN_INTERFACE_VERSION}: rebuild the plugin against this host's sip-interop-abi"
+                ));
+            }
+            Ok(module)
+        });
+        match accepted {
+            Ok(module) => {
+                st.refused.remove(&canonical);
+                let manifest = (module.manifest())();
+                let image = Image {
+                    module,
+                    manifest,
+                    source: path.to_path_buf(),
+                    bytes: fp.len,
+                    serial,
+                    fingerprint: fp,
+                    hash,
+                };
+                st.images.insert(canonical, image.clone());
+                Ok(image)
+            }
+            Err(cause) => {
+                if mapped {
+                    st.refused.insert(
+                        canonical,
+                        Refused {
+                            fingerprint: fp,
+                            hash,
+                            cause: cause.clone(),
+                        },
+                    );
+                }
+                Err(err(cause))
+            }
+        }
     }
 
-    /// Whether the file behind `path` differs from the image loaded from it.
+    /// Whether the file behind `path` holds other bytes than the image loaded (or refused) from it.
     pub fn changed(&self, path: &Path) -> bool {
         let Ok(canonical) = path.canonicalize() else {
             return true;
         };
-        let images = self.images.lock().unwrap_or_else(|p| p.into_inner());
-        match (images.get(&canonical), Fingerprint::of(&canonical)) {
-            (Some(img), Ok(fp)) => img.fingerprint != fp,
-            _ => true,
+        let Ok(fp) = Fingerprint::of(&canonical) else {
+            return true;
+        };
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(img) = st.images.get_mut(&canonical) {
+            return !CacheState::same(&mut img.fingerprint, img.hash, fp, &canonical);
         }
+        if let Some(r) = st.refused.get_mut(&canonical) {
+            return !CacheState::same(&mut r.fingerprint, r.hash, fp, &canonical);
+        }
+        true
     }
 }

@@ -24,8 +24,11 @@ impl Instance {
         config_toml: &str,
         handle: HandleGuard,
     ) -> Result<Instance, ConfigError> {
-        let services = handle.services();
-        match (image.module.create())(config_toml.into(), services) {
+        match (image.module.create())(
+            config_toml.into(),
+            handle.id(),
+            super::services::service_table(),
+        ) {
             RResult::ROk(hooks) => Ok(Instance {
                 hooks,
                 image: image.clone(),

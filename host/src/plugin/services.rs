@@ -1,24 +1,27 @@
 //! The host side of [`HostServices`]: every call arrives with the handle of the calling instance.
 
+use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::std_types::RStr;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 use std::time::Instant;
 
-use sip_interop_abi::ffi::HostServices;
+use sip_interop_abi::ffi::{HostServices, HostServicesRef};
 
-use super::timers;
+use super::timers::{self, TimerOwner};
 use crate::metrics::PluginMetrics;
 
 /// Receives the timers that plugins arm (the host's live chain).
 pub trait TimerSink: Send + Sync {
-    /// Deliver `token` to the current instance of chain entry `plugin`.
-    fn fire(&self, plugin: &str, token: u64);
+    /// Deliver `token` to the live instance of chain entry `plugin`, if it is still the plugin
+    /// `manifest_name` (a timer never reaches a different plugin that took over the name).
+    fn fire(&self, plugin: &str, manifest_name: &str, token: u64);
 }
 
 struct Entry {
     plugin: Arc<str>,
+    manifest_name: Arc<str>,
     metrics: Arc<PluginMetrics>,
     timers: Weak<dyn TimerSink>,
 }
@@ -30,19 +33,38 @@ fn registry() -> &'static RwLock<HashMap<u64, Entry>> {
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
 
+/// The service table, one for the process (only the handle differs between callers).
+pub fn service_table() -> HostServicesRef {
+    static T: OnceLock<HostServicesRef> = OnceLock::new();
+    *T.get_or_init(|| {
+        HostServices {
+            log,
+            log_enabled,
+            counter_add,
+            gauge_set,
+            now_ns,
+            arm_timer,
+            cancel_timer,
+        }
+        .leak_into_prefix()
+    })
+}
+
 /// A registered handle; unregistered on drop.
 pub struct HandleGuard(u64);
 
 impl HandleGuard {
-    /// Register a handle for chain entry `plugin`.
+    /// Register a handle for chain entry `plugin` running plugin `manifest_name`.
     pub fn register(
         plugin: &str,
+        manifest_name: &str,
         metrics: Arc<PluginMetrics>,
         timers: Weak<dyn TimerSink>,
     ) -> Self {
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         let entry = Entry {
             plugin: plugin.into(),
+            manifest_name: manifest_name.into(),
             metrics,
             timers,
         };
@@ -56,20 +78,6 @@ impl HandleGuard {
     /// The handle number.
     pub fn id(&self) -> u64 {
         self.0
-    }
-
-    /// The service table for this handle.
-    pub fn services(&self) -> HostServices {
-        HostServices {
-            handle: self.0,
-            log,
-            log_enabled,
-            counter_add,
-            gauge_set,
-            now_ns,
-            arm_timer,
-            cancel_timer,
-        }
     }
 }
 
@@ -127,20 +135,24 @@ extern "C" fn now_ns() -> u64 {
     epoch().elapsed().as_nanos() as u64
 }
 
+fn owner_of(handle: u64) -> Option<TimerOwner> {
+    with_entry(handle, |e| TimerOwner {
+        plugin: e.plugin.clone(),
+        manifest_name: e.manifest_name.clone(),
+        sink: e.timers.clone(),
+    })
+}
+
 extern "C" fn arm_timer(handle: u64, delay_ms: u64, token: u64) -> u64 {
-    timers::arm(handle, delay_ms, token)
+    match owner_of(handle) {
+        Some(owner) => timers::arm(owner, delay_ms, token),
+        None => 0,
+    }
 }
 
-extern "C" fn cancel_timer(_handle: u64, timer_id: u64) -> bool {
-    timers::cancel(timer_id)
-}
-
-/// Deliver a fired timer to whoever owns `handle` now.
-pub(crate) fn deliver(handle: u64, token: u64) {
-    let target = with_entry(handle, |e| (e.plugin.clone(), e.timers.clone()));
-    if let Some((plugin, sink)) = target {
-        if let Some(sink) = sink.upgrade() {
-            sink.fire(&plugin, token);
-        }
+extern "C" fn cancel_timer(handle: u64, timer_id: u64) -> bool {
+    match owner_of(handle) {
+        Some(caller) => timers::cancel(timer_id, &caller),
+        None => false,
     }
 }

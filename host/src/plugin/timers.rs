@@ -1,17 +1,44 @@
 //! One timer thread for the process: a deadline heap, woken by a condition variable.
 //!
-//! A fired timer is delivered to the *current* instance of the chain entry that armed it, so a timer
-//! armed before a hot swap reaches the successor that imported the state.
+//! A timer belongs to a chain entry (its name, in one host), not to the instance that armed it: when it
+//! fires it goes to the instance of that entry that is live then — the successor that imported the
+//! state after a hot swap — provided it is still the same plugin.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
+use super::services::TimerSink;
+
+/// Who a timer belongs to.
+#[derive(Clone)]
+pub struct TimerOwner {
+    /// Chain entry name.
+    pub plugin: Arc<str>,
+    /// The plugin (manifest name) that armed it.
+    pub manifest_name: Arc<str>,
+    /// The host whose chain receives it.
+    pub sink: Weak<dyn TimerSink>,
+}
+
+impl TimerOwner {
+    fn same_entry(&self, other: &TimerOwner) -> bool {
+        self.plugin == other.plugin
+            && self.manifest_name == other.manifest_name
+            && Weak::ptr_eq(&self.sink, &other.sink)
+    }
+}
+
+struct Pending {
+    owner: TimerOwner,
+    token: u64,
+}
+
 struct Wheel {
-    heap: BinaryHeap<Reverse<(Instant, u64, u64, u64)>>, // deadline, id, handle, token
-    pending: HashSet<u64>,
+    heap: BinaryHeap<Reverse<(Instant, u64)>>, // deadline, id
+    pending: HashMap<u64, Pending>,
 }
 
 struct Timers {
@@ -29,7 +56,7 @@ fn timers() -> &'static Timers {
         let t: &'static Timers = Box::leak(Box::new(Timers {
             wheel: Mutex::new(Wheel {
                 heap: BinaryHeap::new(),
-                pending: HashSet::new(),
+                pending: HashMap::new(),
             }),
             wake: Condvar::new(),
         }));
@@ -46,15 +73,17 @@ fn run(t: &'static Timers) {
     loop {
         let now = Instant::now();
         match w.heap.peek().copied() {
-            Some(Reverse((deadline, id, handle, token))) if deadline <= now => {
+            Some(Reverse((deadline, id))) if deadline <= now => {
                 w.heap.pop();
-                if w.pending.remove(&id) {
+                if let Some(p) = w.pending.remove(&id) {
                     drop(w);
-                    super::services::deliver(handle, token);
+                    if let Some(sink) = p.owner.sink.upgrade() {
+                        sink.fire(&p.owner.plugin, &p.owner.manifest_name, p.token);
+                    }
                     w = t.wheel.lock().unwrap_or_else(|p| p.into_inner());
                 }
             }
-            Some(Reverse((deadline, ..))) => {
+            Some(Reverse((deadline, _))) => {
                 w = t
                     .wake
                     .wait_timeout(w, deadline - now)
@@ -68,25 +97,31 @@ fn run(t: &'static Timers) {
     }
 }
 
-/// Arm a timer for `handle`; returns its id, or 0 when the table is full.
-pub fn arm(handle: u64, delay_ms: u64, token: u64) -> u64 {
+/// Arm a timer; returns its id, or 0 when the table is full.
+pub fn arm(owner: TimerOwner, delay_ms: u64, token: u64) -> u64 {
     let t = timers();
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let deadline = Instant::now() + Duration::from_millis(delay_ms);
     let mut w = t.wheel.lock().unwrap_or_else(|p| p.into_inner());
     if w.pending.len() >= MAX_PENDING {
-        tracing::warn!(handle, "timer refused: {MAX_PENDING} timers pending");
+        tracing::warn!(plugin = %owner.plugin, "timer refused: {MAX_PENDING} timers pending");
         return 0;
     }
-    w.pending.insert(id);
-    w.heap.push(Reverse((deadline, id, handle, token)));
+    w.pending.insert(id, Pending { owner, token });
+    w.heap.push(Reverse((deadline, id)));
     t.wake.notify_one();
     id
 }
 
-/// Cancel timer `id`; true if it was pending.
-pub fn cancel(id: u64) -> bool {
+/// Cancel timer `id` if it belongs to `caller`'s chain entry; true if it was pending.
+pub fn cancel(id: u64, caller: &TimerOwner) -> bool {
     let t = timers();
     let mut w = t.wheel.lock().unwrap_or_else(|p| p.into_inner());
-    w.pending.remove(&id)
+    match w.pending.get(&id) {
+        Some(p) if p.owner.same_entry(caller) => {
+            w.pending.remove(&id);
+            true
+        }
+        _ => false,
+    }
 }

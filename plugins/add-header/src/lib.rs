@@ -1,5 +1,5 @@
-//! `add-header`: adds configured headers to requests, optionally only for some methods and only when the
-//! Request-URI host matches. The plugin author guide's worked example, and the shipped demo's chain.
+//! `add-header`: adds configured headers to requests, optionally only for some methods. The plugin
+//! author guide's worked example, and the shipped demo's chain.
 
 use serde::Deserialize;
 use sip_interop_abi::prelude::*;
