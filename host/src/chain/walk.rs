@@ -10,9 +10,10 @@ use std::time::Duration;
 use sip_interop_abi::sdk::{ResponseVerdict, Verdict};
 use sip_interop_abi::sip::{serialize, Edit, Message};
 
-use super::{Chain, TxContext};
+use super::{Chain, Link, TxContext};
 use crate::config::PanicPolicy;
 use crate::metrics::Registry;
+use sip_interop_abi::ffi::hooks;
 
 /// What one plugin did, for `explain`.
 #[derive(Clone, Debug)]
@@ -83,6 +84,61 @@ fn fold(m: &Message<'_>, edits: &[Edit]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// Call one hook on the message as the plugins before it left it (`edited`, else `msg`) and fold its
+/// edits into `edited`. A failure (panic or refused edits) leaves `edited` untouched.
+fn call_hook<T>(
+    link: &Link,
+    msg: &Message<'_>,
+    edited: &mut Option<Vec<u8>>,
+    hook: impl FnOnce(&Message<'_>, &mut RVec<Edit>) -> (Result<T, String>, Duration),
+) -> (Result<T, String>, RVec<Edit>, Duration) {
+    let mut edits = RVec::new();
+    let (result, folded, elapsed) = {
+        let reparsed;
+        let m: &Message<'_> = match edited.as_deref() {
+            None => msg,
+            Some(bytes) => {
+                reparsed = Message::parse(bytes).expect("folded messages are checked to parse");
+                &reparsed
+            }
+        };
+        let (result, elapsed) = hook(m, &mut edits);
+        let folded = match &result {
+            Ok(_) if !edits.is_empty() => {
+                Some(fold(m, &edits).inspect_err(|why| link.edits_refused(why)))
+            }
+            _ => None,
+        };
+        (result, folded, elapsed)
+    };
+    let result = match folded {
+        None => result,
+        Some(Ok(bytes)) => {
+            *edited = Some(bytes);
+            result
+        }
+        Some(Err(why)) => Err(why),
+    };
+    (result, edits, elapsed)
+}
+
+fn record(
+    trace: &mut Option<&mut Vec<StepTrace>>,
+    link: &Link,
+    edits: RVec<Edit>,
+    outcome: StepOutcome,
+    elapsed: Duration,
+) {
+    if let Some(t) = trace.as_deref_mut() {
+        t.push(StepTrace {
+            plugin: link.name.clone(),
+            edits: edits.into_iter().collect(),
+            outcome,
+            elapsed,
+        });
+    }
+}
+
 impl Chain {
     /// Walk a request through the chain. `trace` collects per-plugin steps for `explain`.
     pub fn run_request(
@@ -95,38 +151,14 @@ impl Chain {
         metrics.requests.fetch_add(1, Relaxed);
         let mut edited: Option<Vec<u8>> = None;
         for (i, link) in self.links.iter().enumerate() {
-            if link.hooks & sip_interop_abi::ffi::hooks::REQUEST == 0 {
+            if link.hooks & hooks::REQUEST == 0 {
                 continue;
             }
-            let mut edits = RVec::new();
-            let step = {
-                let reparsed;
-                let m: &Message<'_> = match &edited {
-                    None => msg,
-                    Some(bytes) => {
-                        reparsed =
-                            Message::parse(bytes).expect("folded messages are checked to parse");
-                        &reparsed
-                    }
-                };
-                let (result, elapsed) = link.on_request(m, ctx, self.generation, &mut edits);
-                let result = result.and_then(|v| {
-                    if edits.is_empty() {
-                        Ok((v, None))
-                    } else {
-                        fold(m, &edits)
-                            .map(|b| (v, Some(b)))
-                            .inspect_err(|why| link.edits_refused(why))
-                    }
-                });
-                (result, elapsed)
-            };
-            let (result, elapsed) = step;
+            let (result, edits, elapsed) = call_hook(link, msg, &mut edited, |m, e| {
+                link.on_request(m, ctx, self.generation, e)
+            });
             let (verdict, outcome) = match result {
-                Ok((v, bytes)) => {
-                    if let Some(b) = bytes {
-                        edited = Some(b);
-                    }
+                Ok(v) => {
                     let v = Verdict::from(v);
                     link.metrics.verdict(v.kind());
                     (v.clone(), StepOutcome::Request(v))
@@ -146,14 +178,7 @@ impl Chain {
                     )
                 }
             };
-            if let Some(t) = trace.as_deref_mut() {
-                t.push(StepTrace {
-                    plugin: link.name.clone(),
-                    edits: edits.into_iter().collect(),
-                    outcome,
-                    elapsed,
-                });
-            }
+            record(&mut trace, link, edits, outcome, elapsed);
             if verdict != Verdict::Continue {
                 return RequestOutcome {
                     verdict,
@@ -180,39 +205,14 @@ impl Chain {
         metrics.responses.fetch_add(1, Relaxed);
         let mut edited: Option<Vec<u8>> = None;
         for link in self.links.iter().rev() {
-            if link.hooks & sip_interop_abi::ffi::hooks::RESPONSE == 0 {
+            if link.hooks & hooks::RESPONSE == 0 {
                 continue;
             }
-            let mut edits = RVec::new();
-            let (result, elapsed) = {
-                let reparsed;
-                let m: &Message<'_> = match &edited {
-                    None => msg,
-                    Some(bytes) => {
-                        reparsed =
-                            Message::parse(bytes).expect("folded messages are checked to parse");
-                        &reparsed
-                    }
-                };
-                let (result, elapsed) = link.on_response(m, ctx, self.generation, &mut edits);
-                (
-                    result.and_then(|v| {
-                        if edits.is_empty() {
-                            Ok((v, None))
-                        } else {
-                            fold(m, &edits)
-                                .map(|b| (v, Some(b)))
-                                .inspect_err(|why| link.edits_refused(why))
-                        }
-                    }),
-                    elapsed,
-                )
-            };
+            let (result, edits, elapsed) = call_hook(link, msg, &mut edited, |m, e| {
+                link.on_response(m, ctx, self.generation, e)
+            });
             let (verdict, outcome) = match result {
-                Ok((v, bytes)) => {
-                    if let Some(b) = bytes {
-                        edited = Some(b);
-                    }
+                Ok(v) => {
                     let v = ResponseVerdict::from(v);
                     (v, StepOutcome::Response(v))
                 }
@@ -231,14 +231,7 @@ impl Chain {
                     )
                 }
             };
-            if let Some(t) = trace.as_deref_mut() {
-                t.push(StepTrace {
-                    plugin: link.name.clone(),
-                    edits: edits.into_iter().collect(),
-                    outcome,
-                    elapsed,
-                });
-            }
+            record(&mut trace, link, edits, outcome, elapsed);
             if verdict == ResponseVerdict::Drop {
                 return ResponseOutcome { verdict, edited };
             }

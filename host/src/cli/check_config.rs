@@ -3,19 +3,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::config::load_file;
-use crate::Host;
-
 pub(super) fn check_config(file: &Path) -> ExitCode {
-    let loaded = match load_file(file) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match Host::from_config(loaded) {
-        Ok(host) => {
+    match super::load_host(file) {
+        Ok((host, _)) => {
             let chain = host.snapshot();
             let names: Vec<String> = chain
                 .links
@@ -36,11 +26,6 @@ pub(super) fn check_config(file: &Path) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            for p in &e.problems {
-                eprintln!("{p}");
-            }
-            ExitCode::FAILURE
-        }
+        Err(code) => code,
     }
 }

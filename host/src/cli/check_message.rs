@@ -65,12 +65,7 @@ pub(super) fn check_message(file: &Path) -> ExitCode {
             reason,
             unsupported,
         } => {
-            let extra = if unsupported.is_empty() {
-                String::new()
-            } else {
-                format!(" (Unsupported: {})", unsupported.join(", "))
-            };
-            println!("{status} {}: {reason}{extra}", reason_phrase(status));
+            println!("{}", super::describe_refusal(status, &reason, &unsupported));
             ExitCode::FAILURE
         }
         Disposition::Drop { why } => {

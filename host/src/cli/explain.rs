@@ -6,10 +6,7 @@ use std::process::ExitCode;
 use sip_interop_abi::sdk::{Transport, Verdict};
 use sip_interop_abi::sip::{proxy_disposition, Disposition, Edit, HeaderPosition, Message};
 
-use super::check_message::reason_phrase;
 use crate::chain::{StepOutcome, StepTrace, TxContext};
-use crate::config::load_file;
-use crate::Host;
 
 pub(super) struct ExplainArgs {
     pub config: PathBuf,
@@ -125,13 +122,6 @@ pub(super) fn explain(a: &ExplainArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     };
-    let loaded = match load_file(&a.config) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let bytes = match std::fs::read(&a.message) {
         Ok(b) => b,
         Err(e) => {
@@ -139,14 +129,9 @@ pub(super) fn explain(a: &ExplainArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let host = match Host::from_config(loaded) {
-        Ok(h) => h,
-        Err(e) => {
-            for p in &e.problems {
-                eprintln!("{p}");
-            }
-            return ExitCode::FAILURE;
-        }
+    let host = match super::load_host(&a.config) {
+        Ok((h, _)) => h,
+        Err(code) => return code,
     };
     let chain = host.snapshot();
     println!(
@@ -162,14 +147,9 @@ pub(super) fn explain(a: &ExplainArgs) -> ExitCode {
             reason,
             unsupported,
         } => {
-            let extra = if unsupported.is_empty() {
-                String::new()
-            } else {
-                format!(" (Unsupported: {})", unsupported.join(", "))
-            };
             println!(
-                "before the chain: the host answers {status} {}: {reason}{extra}",
-                reason_phrase(status)
+                "before the chain: the host answers {}",
+                super::describe_refusal(status, &reason, &unsupported)
             );
             println!("the chain is not consulted");
             return ExitCode::SUCCESS;

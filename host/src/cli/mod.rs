@@ -79,6 +79,37 @@ enum Command {
     },
 }
 
+/// Load `path` and build its host, printing every problem (one line each) on failure.
+fn load_host(
+    path: &std::path::Path,
+) -> Result<(crate::Host, crate::config::LoadedConfig), ExitCode> {
+    let loaded = crate::config::load_file(path).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::FAILURE
+    })?;
+    crate::Host::from_config(loaded.clone())
+        .map(|h| (h, loaded))
+        .map_err(|e| {
+            for p in &e.problems {
+                eprintln!("{p}");
+            }
+            ExitCode::FAILURE
+        })
+}
+
+/// `400 Bad Request: reason (Unsupported: tags)` for a refused message.
+fn describe_refusal(status: u16, reason: &str, unsupported: &[String]) -> String {
+    let extra = if unsupported.is_empty() {
+        String::new()
+    } else {
+        format!(" (Unsupported: {})", unsupported.join(", "))
+    };
+    format!(
+        "{status} {}: {reason}{extra}",
+        check_message::reason_phrase(status)
+    )
+}
+
 /// Run the command line; the exit code says whether it succeeded.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
