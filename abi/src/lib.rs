@@ -9,7 +9,7 @@
 //!   [`sdk::Request`]/[`sdk::Response`] views, the per-transaction [`sdk::Context`], and
 //!   [`export_plugin!`].
 //!
-//! ```ignore
+//! ```
 //! use sip_interop_abi::prelude::*;
 //!
 //! #[derive(serde::Deserialize)]

@@ -1,6 +1,6 @@
 //! What [`export_plugin!`](crate::export_plugin) expands to call. Not for direct use.
 
-use abi_stable::library::{CheckTypeLayout, LibHeader, RootModule, RootModuleResult};
+use abi_stable::library::{CheckTypeLayout, LibHeader, RootModuleResult};
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RErr, ROk, RResult, RStr, RString};
@@ -96,14 +96,10 @@ pub const fn lib_header<E: Export>() -> LibHeader {
     }
 }
 
-#[doc(hidden)]
-pub fn _assert_root_module<M: RootModule>() {}
-
 /// Export a plugin type from a `cdylib` crate.
 ///
-/// ```ignore
-/// export_plugin!(AddTag, |config: AddTagConfig| Ok(AddTag { value: config.value }));
-/// ```
+/// `export_plugin!(AddTag, |config: AddTagConfig| Ok(AddTag { value: config.value }));` (the crate
+/// documentation has the whole plugin).
 ///
 /// The closure receives the plugin's config table, already parsed into the type its argument names
 /// (any `serde::Deserialize` type; use `#[serde(deny_unknown_fields)]`), and returns
