@@ -314,3 +314,44 @@ fn plugin_info_shows_the_manifest_and_refuses_a_mismatch_in_one_line() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("incompatible plugin interface"), "{err}");
 }
+
+#[test]
+fn with_reload_watch_a_changed_config_file_is_picked_up() {
+    let dir = temp_dir("cli-watch");
+    let port = free_port();
+    let cfg = add_header_config(&dir, port);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("[reload]\nwatch = true\nwatch_interval_ms = 100\n\n{text}"),
+    )
+    .unwrap();
+    let child = bin()
+        .args(["run", "-c", cfg.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _host = Running(child);
+    let wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let status = text(&ctl(port, "status").stdout);
+            if status.contains(needle) {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never saw {needle:?}; last status:\n{status}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait_for("chain generation: 1");
+    // Editing the file (as an operator would) reloads it; the new value is live.
+    let now = std::fs::read_to_string(&cfg).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(&cfg, now.replace("value = \"v1\"", "value = \"v2\"")).unwrap();
+    let status = wait_for("chain generation: 2");
+    assert!(status.contains("last reload: ok (file change"), "{status}");
+}
