@@ -320,10 +320,10 @@ fn with_reload_watch_a_changed_config_file_is_picked_up() {
     let dir = temp_dir("cli-watch");
     let port = free_port();
     let cfg = add_header_config(&dir, port);
-    let text = std::fs::read_to_string(&cfg).unwrap();
+    let original = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(
         &cfg,
-        format!("[reload]\nwatch = true\nwatch_interval_ms = 100\n\n{text}"),
+        format!("[reload]\nwatch = true\nwatch_interval_ms = 100\n\n{original}"),
     )
     .unwrap();
     let child = bin()
