@@ -11,6 +11,8 @@ mod host;
 pub mod logging;
 pub mod metrics;
 pub mod plugin;
+pub mod proxy;
 pub mod reload;
+pub mod transport;
 
 pub use host::{Host, ReloadReport};

@@ -19,6 +19,7 @@ mod parser;
 pub mod sdp;
 pub mod serialize;
 pub mod span;
+pub mod status;
 pub mod tokens;
 pub mod uri;
 pub mod validate;
@@ -38,6 +39,7 @@ pub use params::Params;
 pub use sdp::{parse_sdp, write_sdp, SdpError};
 pub use serialize::{serialize, serialize_into};
 pub use span::Span;
+pub use status::reason_phrase;
 pub use uri::{SipUri, TelUri, Uri};
 pub use via::Via;
 #[cfg(test)]

@@ -74,22 +74,3 @@ pub(super) fn check_message(file: &Path) -> ExitCode {
         }
     }
 }
-
-/// The standard reason phrase of a status code this host sends.
-pub(crate) fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        400 => "Bad Request",
-        404 => "Not Found",
-        413 => "Request Entity Too Large",
-        416 => "Unsupported URI Scheme",
-        420 => "Bad Extension",
-        482 => "Loop Detected",
-        483 => "Too Many Hops",
-        500 => "Server Internal Error",
-        501 => "Not Implemented",
-        503 => "Service Unavailable",
-        505 => "Version Not Supported",
-        513 => "Message Too Large",
-        _ => "Error",
-    }
-}

@@ -106,7 +106,7 @@ fn describe_refusal(status: u16, reason: &str, unsupported: &[String]) -> String
     };
     format!(
         "{status} {}: {reason}{extra}",
-        check_message::reason_phrase(status)
+        sip_interop_abi::sip::reason_phrase(status)
     )
 }
 

@@ -34,9 +34,26 @@ pub(super) fn run(config_path: &Path) -> ExitCode {
             }
         }
     }
-    if !cfg.listen.is_empty() {
-        tracing::warn!("SIP listeners are configured but this build has no SIP transports yet (they come with the standalone proxy); only the admin listener runs");
-    }
+    let _proxy = if cfg.listen.is_empty() {
+        tracing::info!("no [[listen]] configured: running the admin interface only");
+        None
+    } else {
+        match crate::proxy::Proxy::start(host.clone(), &cfg.listen, cfg.proxy.clone()) {
+            Ok(p) => {
+                for (t, a) in p.local_addrs() {
+                    tracing::info!(transport = t.as_str(), %a, "SIP listener up");
+                }
+                Some(p)
+            }
+            Err(e) => {
+                eprintln!(
+                    "{}: listen: cannot start the SIP listeners: {e}",
+                    config_path.display()
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    };
     if cfg.reload.watch {
         spawn_watcher(
             host.clone(),

@@ -20,9 +20,109 @@ pub struct HostConfig {
     /// Reload behaviour.
     #[serde(default)]
     pub reload: ReloadConfig,
+    /// The standalone proxy: transaction timers, limits, Record-Route.
+    #[serde(default)]
+    pub proxy: ProxyConfig,
     /// The plugin chain, in order.
     #[serde(default)]
     pub chain: Vec<PluginEntry>,
+}
+
+/// The standalone proxy's behaviour and limits.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyConfig {
+    /// Worker threads that run the transaction layer and the chain (default: one per CPU core).
+    #[serde(default)]
+    pub workers: Option<usize>,
+    /// Insert Record-Route in dialog-creating requests, so in-dialog requests come back through us.
+    #[serde(default = "yes")]
+    pub record_route: bool,
+    /// RFC 3261 T1 (round-trip estimate), milliseconds.
+    #[serde(default = "default_t1")]
+    pub t1_ms: u64,
+    /// RFC 3261 T2 (retransmit cap for non-INVITE requests and INVITE responses), milliseconds.
+    #[serde(default = "default_t2")]
+    pub t2_ms: u64,
+    /// RFC 3261 T4 (how long a message can stay in the network), milliseconds.
+    #[serde(default = "default_t4")]
+    pub t4_ms: u64,
+    /// RFC 3261 Timer C: how long an INVITE branch may ring without a final answer, seconds.
+    #[serde(default = "default_timer_c")]
+    pub timer_c_s: u64,
+    /// Transactions in progress at most; beyond it new requests get 503 with Retry-After.
+    #[serde(default = "default_max_transactions")]
+    pub max_transactions: usize,
+    /// Messages queued for the workers at most; beyond it new requests get 503 (or are dropped).
+    #[serde(default = "default_queue")]
+    pub queue_depth: usize,
+    /// Retry-After seconds in a 503 sent at a limit.
+    #[serde(default = "default_retry_after")]
+    pub retry_after_s: u32,
+    /// Largest UDP datagram accepted, bytes.
+    #[serde(default = "default_udp_max")]
+    pub max_udp_bytes: usize,
+    /// Largest header section accepted on a stream, bytes.
+    #[serde(default = "default_header_max")]
+    pub max_header_bytes: usize,
+    /// Largest body accepted on a stream, bytes.
+    #[serde(default = "default_body_max")]
+    pub max_body_bytes: usize,
+    /// TCP connections at most (inbound and outbound together).
+    #[serde(default = "default_connections")]
+    pub max_connections: usize,
+    /// A started stream message must complete within this many seconds (slow clients are closed).
+    #[serde(default = "default_message_timeout")]
+    pub message_timeout_s: u64,
+    /// Idle TCP connections are closed after this many seconds.
+    #[serde(default = "default_idle")]
+    pub idle_timeout_s: u64,
+}
+
+fn default_t1() -> u64 {
+    500
+}
+fn default_t2() -> u64 {
+    4000
+}
+fn default_t4() -> u64 {
+    5000
+}
+fn default_timer_c() -> u64 {
+    180
+}
+fn default_max_transactions() -> usize {
+    100_000
+}
+fn default_queue() -> usize {
+    16_384
+}
+fn default_retry_after() -> u32 {
+    5
+}
+fn default_udp_max() -> usize {
+    65_535
+}
+fn default_header_max() -> usize {
+    16 * 1024
+}
+fn default_body_max() -> usize {
+    1024 * 1024
+}
+fn default_connections() -> usize {
+    1024
+}
+fn default_message_timeout() -> u64 {
+    10
+}
+fn default_idle() -> u64 {
+    300
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        toml::from_str("").expect("every proxy setting has a default")
+    }
 }
 
 /// A SIP transport name in the config.

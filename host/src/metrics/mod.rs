@@ -80,6 +80,12 @@ pub struct Registry {
     pub requests: AtomicU64,
     /// Responses that walked the chain.
     pub responses: AtomicU64,
+    /// Server transactions the standalone proxy created.
+    pub proxy_transactions: AtomicU64,
+    /// Requests refused with 503 at the transaction limit.
+    pub proxy_overload: AtomicU64,
+    /// Requests refused with 482 (loop).
+    pub proxy_loops: AtomicU64,
 }
 
 impl Registry {

@@ -86,6 +86,40 @@ pub fn render(r: &Registry) -> String {
         r.responses.load(Relaxed)
     );
 
+    header(
+        &mut out,
+        "sip_interop_proxy_transactions_total",
+        "counter",
+        "Server transactions created by the standalone proxy.",
+    );
+    let _ = writeln!(
+        out,
+        "sip_interop_proxy_transactions_total {}",
+        r.proxy_transactions.load(Relaxed)
+    );
+    header(
+        &mut out,
+        "sip_interop_proxy_overload_total",
+        "counter",
+        "Requests answered 503 at the transaction limit.",
+    );
+    let _ = writeln!(
+        out,
+        "sip_interop_proxy_overload_total {}",
+        r.proxy_overload.load(Relaxed)
+    );
+    header(
+        &mut out,
+        "sip_interop_proxy_loops_total",
+        "counter",
+        "Requests answered 482 Loop Detected.",
+    );
+    let _ = writeln!(
+        out,
+        "sip_interop_proxy_loops_total {}",
+        r.proxy_loops.load(Relaxed)
+    );
+
     let plugins = r.plugins();
     header(
         &mut out,

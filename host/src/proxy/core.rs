@@ -1,0 +1,268 @@
+//! The proxy core: what every worker runs for an inbound message or a due timer.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+
+use sip_interop_abi::sdk::ResponseVerdict;
+use sip_interop_abi::sip::{disposition_of, Disposition, Message, Via};
+
+use super::build;
+use super::timer::{TimerEvent, TimerKind, Timers};
+use super::tx::{ServerTx, TxTable};
+use crate::config::ProxyConfig;
+use crate::transport::{Destination, Inbound, Transport, Transports};
+use crate::Host;
+
+/// Everything the workers share.
+pub struct Core {
+    pub(super) host: Host,
+    pub(super) cfg: ProxyConfig,
+    pub(super) transports: Arc<Transports>,
+    pub(super) table: TxTable,
+    pub(super) timers: Arc<Timers>,
+    pub(super) next_tx: AtomicU64,
+    /// Our listening addresses: a Route or Via naming one of them is ours.
+    pub(super) ours: Vec<SocketAddr>,
+}
+
+impl Core {
+    /// One message from a transport.
+    pub fn inbound(&self, inb: Inbound) {
+        let m = match Message::parse(&inb.data) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(source = %inb.source, "unparseable message dropped: {e}");
+                return;
+            }
+        };
+        if !m.is_request() {
+            self.response(&inb, &m);
+            return;
+        }
+        match disposition_of(&m) {
+            Disposition::Forward => self.request(&inb, &m),
+            Disposition::Reject {
+                status,
+                reason,
+                unsupported,
+            } => {
+                tracing::debug!(source = %inb.source, status, "request refused: {reason}");
+                let mut extra = Vec::new();
+                if !unsupported.is_empty() {
+                    extra.push(("Unsupported".to_string(), unsupported.join(", ")));
+                }
+                extra.push((
+                    "Warning".to_string(),
+                    format!("399 sip-interop \"{}\"", reason.replace('"', "'")),
+                ));
+                if m.method().is_some_and(|me| me.as_str() == "ACK") {
+                    return; // never answer an ACK
+                }
+                let r = build::reply(&m, status, None, &build::local_tag(0), &extra);
+                self.send(&reply_dest(&inb, &m), &r);
+            }
+            Disposition::Drop { why } => {
+                tracing::debug!(source = %inb.source, "request dropped: {why}")
+            }
+        }
+    }
+
+    /// A due timer.
+    pub fn timer(&self, ev: TimerEvent) {
+        let Some(txr) = ev.tx.upgrade() else { return };
+        let mut tx = txr.lock().unwrap_or_else(|p| p.into_inner());
+        if tx.ended {
+            return;
+        }
+        match ev.branch {
+            Some(b) => {
+                if tx.branches.get(b).map(|br| br.gens[ev.kind as usize]) != Some(ev.generation) {
+                    return;
+                }
+                self.branch_timer(&txr, &mut tx, b, ev.kind);
+            }
+            None => {
+                if tx.gens[ev.kind as usize] != ev.generation {
+                    return;
+                }
+                self.server_timer(&txr, &mut tx, ev.kind);
+            }
+        }
+    }
+
+    /// Send, logging failures (the transaction layer handles what follows).
+    pub(super) fn send(&self, dest: &Destination, bytes: &[u8]) -> bool {
+        match self.transports.send(dest, bytes) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(to = %dest.addr, transport = dest.transport.as_str(), "send failed: {e}");
+                false
+            }
+        }
+    }
+
+    /// Arm a server-side timer.
+    pub(super) fn arm_server(
+        &self,
+        txr: &Arc<std::sync::Mutex<ServerTx>>,
+        tx: &mut ServerTx,
+        kind: TimerKind,
+        after: std::time::Duration,
+    ) {
+        tx.gens[kind as usize] += 1;
+        self.timers.arm(
+            after,
+            TimerEvent {
+                tx: Arc::downgrade(txr),
+                branch: None,
+                kind,
+                generation: tx.gens[kind as usize],
+            },
+        );
+    }
+
+    /// Arm a branch timer.
+    pub(super) fn arm_branch(
+        &self,
+        txr: &Arc<std::sync::Mutex<ServerTx>>,
+        tx: &mut ServerTx,
+        b: usize,
+        kind: TimerKind,
+        after: std::time::Duration,
+    ) {
+        let br = &mut tx.branches[b];
+        br.gens[kind as usize] += 1;
+        self.timers.arm(
+            after,
+            TimerEvent {
+                tx: Arc::downgrade(txr),
+                branch: Some(b),
+                kind,
+                generation: br.gens[kind as usize],
+            },
+        );
+    }
+
+    /// Cancel a timer kind (by moving its generation on).
+    pub(super) fn disarm_branch(tx: &mut ServerTx, b: usize, kind: TimerKind) {
+        tx.branches[b].gens[kind as usize] += 1;
+    }
+
+    /// Whether `host:port` names this proxy.
+    pub(super) fn is_us(&self, host: &str, port: Option<u16>) -> bool {
+        let host = host.trim_matches(['[', ']']);
+        let Ok(ip) = host.parse::<std::net::IpAddr>() else {
+            return false;
+        };
+        let port = port.unwrap_or(5060);
+        self.ours.iter().any(|a| {
+            a.port() == port
+                && (a.ip() == ip
+                    || (a.ip().is_unspecified() && (ip.is_loopback() || ip.is_unspecified())))
+        })
+    }
+
+    /// RFC 3261 timers in this proxy's configuration.
+    pub(super) fn t1(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.cfg.t1_ms)
+    }
+
+    pub(super) fn t2(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.cfg.t2_ms)
+    }
+
+    pub(super) fn t4(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.cfg.t4_ms)
+    }
+
+    /// Run a response (our Via already removed) through the transaction's chain and send it upstream.
+    /// Returns the bytes sent, or `None` if a plugin dropped it.
+    pub(super) fn forward_response(&self, tx: &mut ServerTx, bytes: &[u8]) -> Option<Vec<u8>> {
+        let m = Message::parse(bytes).ok()?;
+        let chain = tx.chain.clone();
+        let out = chain.run_response(&m, &mut tx.ctx, self.host.metrics(), None);
+        if out.verdict == ResponseVerdict::Drop {
+            return None;
+        }
+        let sent = out.edited.unwrap_or_else(|| bytes.to_vec());
+        self.send(&tx.reply_to, &sent);
+        Some(sent)
+    }
+
+    /// Our Via value for a request leaving towards `dest`.
+    pub(super) fn via_for(&self, dest: &Destination, branch: &str) -> String {
+        let local = self.local_for(dest);
+        let proto = if dest.transport == Transport::Tcp {
+            "TCP"
+        } else {
+            "UDP"
+        };
+        format!("SIP/2.0/{proto} {local};branch={branch};rport")
+    }
+
+    /// Our address (as written in Via and Record-Route) towards `dest`.
+    pub(super) fn local_for(&self, dest: &Destination) -> SocketAddr {
+        let mut a = self
+            .transports
+            .local_addr_for(dest.transport, dest.addr)
+            .or_else(|| self.ours.first().copied())
+            .unwrap_or_else(|| "127.0.0.1:5060".parse().expect("constant"));
+        if a.ip().is_unspecified() {
+            a.set_ip(if dest.addr.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        a
+    }
+
+    /// New transaction number.
+    pub(super) fn next_id(&self) -> u64 {
+        self.next_tx.fetch_add(1, Relaxed)
+    }
+}
+
+/// Where the responses to a request go (RFC 3261 §18.2.2, RFC 3581 `rport`): back on the connection
+/// for a stream; over UDP to the source address when the Via asks for `rport`, else to the source IP
+/// and the Via's port.
+pub(super) fn reply_dest(inb: &Inbound, m: &Message<'_>) -> Destination {
+    if inb.transport != Transport::Udp {
+        return Destination {
+            transport: inb.transport,
+            addr: inb.source,
+            connection: inb.connection,
+        };
+    }
+    let port = match m.top_via() {
+        Some(Ok(v)) if v.rport().is_some() => inb.source.port(),
+        Some(Ok(v)) => v.port.unwrap_or(5060),
+        _ => inb.source.port(),
+    };
+    Destination {
+        transport: Transport::Udp,
+        addr: SocketAddr::new(inb.source.ip(), port),
+        connection: None,
+    }
+}
+
+/// Where a response goes when no transaction holds a destination for it: the (new) top Via's
+/// received/rport, else its sent-by.
+pub(super) fn via_dest(v: &Via<'_>) -> Option<Destination> {
+    let transport = match v.transport.to_ascii_uppercase().as_str() {
+        "TCP" => Transport::Tcp,
+        "UDP" => Transport::Udp,
+        _ => return None,
+    };
+    let ip = v
+        .received()
+        .and_then(|r| r.parse().ok())
+        .or_else(|| v.host_text.trim_matches(['[', ']']).parse().ok())?;
+    let port = v.rport().flatten().or(v.port).unwrap_or(5060);
+    Some(Destination {
+        transport,
+        addr: SocketAddr::new(ip, port),
+        connection: None,
+    })
+}

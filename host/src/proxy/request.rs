@@ -1,0 +1,291 @@
+//! Requests: retransmissions absorbed, ACK and CANCEL matched, loops refused, new transactions run
+//! through the chain and forked.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sip_interop_abi::sdk::{Target, Verdict};
+use sip_interop_abi::sip::{serialize, Message};
+
+use super::build::{self, loop_hash, loop_hash_of_branch};
+use super::core::{reply_dest, Core};
+use super::timer::TimerKind;
+use super::tx::{ServerKey, ServerState, ServerTx};
+use crate::chain::TxContext;
+use crate::transport::Inbound;
+
+impl Core {
+    /// A request that passed the RFC 3261 checks.
+    pub(super) fn request(&self, inb: &Inbound, m: &Message<'_>) {
+        let Some(Ok(via)) = m.top_via() else { return };
+        let method = m
+            .method()
+            .map(|x| x.as_str().to_string())
+            .unwrap_or_default();
+        match method.as_str() {
+            "ACK" => self.ack(inb, m, &via),
+            "CANCEL" => self.cancel(inb, m, &via),
+            _ => self.new_or_retransmitted(inb, m, &via, &method),
+        }
+    }
+
+    fn ack(&self, inb: &Inbound, m: &Message<'_>, via: &sip_interop_abi::sip::Via<'_>) {
+        if let Some(txr) = self.table.get(&ServerKey::with_class(m, via, 0)) {
+            // ACK for our non-2xx final answer: hop-by-hop, absorbed here.
+            let mut tx = txr.lock().unwrap_or_else(|p| p.into_inner());
+            if tx.state == ServerState::Completed {
+                tx.state = ServerState::Confirmed;
+                let after = if tx.reply_to.transport == crate::transport::Transport::Udp {
+                    self.t4()
+                } else {
+                    Duration::ZERO
+                };
+                self.arm_server(&txr, &mut tx, TimerKind::Done, after);
+            }
+            return;
+        }
+        // ACK for a 2xx: end to end, forwarded without a transaction.
+        let chain = self.host.snapshot();
+        let mut ctx = TxContext::new(inb.source, inb.local, inb.transport, 0);
+        let out = chain.run_request(m, &mut ctx, self.host.metrics(), None);
+        let target = match out.verdict {
+            Verdict::Continue => Target::new(m.request_uri_str().unwrap_or("")),
+            Verdict::Route(mut t) if !t.is_empty() => t.swap_remove(0),
+            _ => return,
+        };
+        let base = out.edited.unwrap_or_else(|| inb.data.clone());
+        let Ok(bm) = Message::parse(&base) else {
+            return;
+        };
+        let id = build::branch_id(loop_hash(&bm), 0, 0);
+        if let Some((bytes, dest)) = self.forwardable(&bm, &target, &id) {
+            self.send(&dest, &bytes);
+        }
+    }
+
+    fn cancel(&self, inb: &Inbound, m: &Message<'_>, via: &sip_interop_abi::sip::Via<'_>) {
+        let Some(txr) = self.table.get(&ServerKey::with_class(m, via, 0)) else {
+            let r = build::reply(m, 481, None, &build::local_tag(0), &[]);
+            self.send(&reply_dest(inb, m), &r);
+            return;
+        };
+        let mut tx = txr.lock().unwrap_or_else(|p| p.into_inner());
+        let r = build::reply(m, 200, None, &build::local_tag(tx.id), &[]);
+        self.send(&reply_dest(inb, m), &r);
+        if !tx.final_sent && !tx.cancelled {
+            tx.cancelled = true;
+            self.cancel_branches(&txr, &mut tx);
+        }
+    }
+
+    fn new_or_retransmitted(
+        &self,
+        inb: &Inbound,
+        m: &Message<'_>,
+        via: &sip_interop_abi::sip::Via<'_>,
+        method: &str,
+    ) {
+        let key = ServerKey::with_class(m, via, ServerKey::class_of(method));
+        if let Some(txr) = self.table.get(&key) {
+            self.retransmission(&txr);
+            return;
+        }
+        let hash = loop_hash(m);
+        // RFC 3261 §16.3 step 4: our own Via with this request's loop hash means it came back unchanged.
+        for v in m.vias().flatten() {
+            if self.is_us(v.host_text, v.port)
+                && v.branch().and_then(loop_hash_of_branch) == Some(hash)
+            {
+                let r = build::reply(m, 482, None, &build::local_tag(0), &[]);
+                self.send(&reply_dest(inb, m), &r);
+                self.host
+                    .metrics()
+                    .proxy_loops
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return;
+            }
+        }
+        let id = self.next_id();
+        let ctx = TxContext::new(inb.source, inb.local, inb.transport, id);
+        let tx = ServerTx {
+            id,
+            key: key.clone(),
+            invite: method == "INVITE",
+            request: inb.data.clone(),
+            routed: Vec::new(),
+            reply_to: reply_dest(inb, m),
+            state: ServerState::Proceeding,
+            last_response: None,
+            chain: self.host.snapshot(),
+            ctx,
+            branches: Vec::new(),
+            final_sent: false,
+            answered: false,
+            cancelled: false,
+            loop_hash: hash,
+            gens: Default::default(),
+            interval: Duration::ZERO,
+            ended: false,
+        };
+        let txr = Arc::new(Mutex::new(tx));
+        match self
+            .table
+            .insert(key, txr.clone(), self.cfg.max_transactions)
+        {
+            Err(()) => {
+                self.host
+                    .metrics()
+                    .proxy_overload
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let extra = [(
+                    "Retry-After".to_string(),
+                    self.cfg.retry_after_s.to_string(),
+                )];
+                let r = build::reply(m, 503, None, &build::local_tag(0), &extra);
+                self.send(&reply_dest(inb, m), &r);
+                return;
+            }
+            Ok(Some(existing)) => {
+                self.retransmission(&existing);
+                return;
+            }
+            Ok(None) => {}
+        }
+        self.host
+            .metrics()
+            .proxy_transactions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut tx = txr.lock().unwrap_or_else(|p| p.into_inner());
+        if tx.invite {
+            let trying = build::reply(m, 100, None, "", &[]);
+            self.send(&tx.reply_to, &trying);
+            tx.last_response = Some(trying);
+        }
+        let chain = tx.chain.clone();
+        let out = chain.run_request(m, &mut tx.ctx, self.host.metrics(), None);
+        tx.routed = out.edited.unwrap_or_else(|| inb.data.clone());
+        match out.verdict {
+            Verdict::Respond(r) => {
+                let reply = build::reply(
+                    m,
+                    r.status,
+                    Some(&r.reason),
+                    &build::local_tag(id),
+                    &r.headers,
+                );
+                self.final_upstream(&txr, &mut tx, reply, r.status);
+            }
+            Verdict::Drop => self.end(&mut tx),
+            Verdict::Route(targets) if !targets.is_empty() => self.fork(&txr, &mut tx, targets),
+            Verdict::Route(_) | Verdict::Continue => {
+                let uri = Message::parse(&tx.routed)
+                    .ok()
+                    .and_then(|r| r.request_uri_str().map(str::to_string))
+                    .unwrap_or_default();
+                self.fork(&txr, &mut tx, vec![Target::new(&uri)]);
+            }
+        }
+    }
+
+    fn retransmission(&self, txr: &Arc<Mutex<ServerTx>>) {
+        let tx = txr.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = &tx.last_response {
+            self.send(&tx.reply_to, r);
+        }
+    }
+
+    /// The bytes of `m` forwarded to `target` with branch `id`, and where they go. `None` when the
+    /// next hop cannot be resolved (logged).
+    pub(super) fn forwardable(
+        &self,
+        m: &Message<'_>,
+        target: &Target,
+        id: &str,
+    ) -> Option<(Vec<u8>, crate::transport::Destination)> {
+        match self.prepare(m, target, id) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                tracing::debug!(target = %target.uri, "cannot forward: {}", e.why);
+                None
+            }
+        }
+    }
+
+    /// Build the forwarded copy of `m` for `target`: loose routing (our own Route popped, the next
+    /// Route or else the target is the next hop), Max-Forwards, Record-Route, our Via.
+    pub(super) fn prepare(
+        &self,
+        m: &Message<'_>,
+        target: &Target,
+        id: &str,
+    ) -> Result<(Vec<u8>, crate::transport::Destination), super::NoRoute> {
+        use sip_interop_abi::sip::header_name::kind;
+        use sip_interop_abi::sip::tokens::split_commas;
+        use sip_interop_abi::sip::NameAddr;
+        let mut pop_route = None;
+        let mut next_route: Option<String> = None;
+        for (i, e) in m.header_entries().iter().enumerate() {
+            if e.kind != kind::ROUTE {
+                continue;
+            }
+            let line = m.value_of(e);
+            let mut values = split_commas(line).filter(|v| !v.is_empty());
+            let first = values.next();
+            let rest: Vec<&str> = values.collect();
+            let first_is_us = pop_route.is_none()
+                && next_route.is_none()
+                && first
+                    .and_then(|f| NameAddr::parse(f).ok())
+                    .and_then(|n| n.uri().ok())
+                    .and_then(|u| u.as_sip().map(|s| self.is_us(s.host_text, s.port)))
+                    .unwrap_or(false);
+            if first_is_us {
+                pop_route = Some((
+                    i,
+                    if rest.is_empty() {
+                        None
+                    } else {
+                        Some(rest.join(", "))
+                    },
+                ));
+                if let Some(r) = rest.first() {
+                    next_route = NameAddr::parse(r).ok().map(|n| n.uri_str.to_string());
+                }
+            } else if next_route.is_none() {
+                next_route = first
+                    .and_then(|f| NameAddr::parse(f).ok())
+                    .map(|n| n.uri_str.to_string());
+            }
+            if next_route.is_some() {
+                break;
+            }
+        }
+        let hop = next_route.as_deref().unwrap_or(&target.uri);
+        let dest = super::resolve(hop, target.transport)?;
+        let method = m.method().map(|x| x.as_str()).unwrap_or("");
+        let dialog_creating = matches!(method, "INVITE" | "SUBSCRIBE" | "REFER")
+            && m.to()
+                .and_then(|t| t.ok())
+                .is_some_and(|t| t.tag().is_none());
+        let local = self.local_for(&dest);
+        let record_route = (self.cfg.record_route && dialog_creating).then(|| {
+            let t = if dest.transport == crate::transport::Transport::Tcp {
+                ";transport=tcp"
+            } else {
+                ""
+            };
+            format!("<sip:{local}{t};lr>")
+        });
+        let uri_changes = m.request_uri_str() != Some(target.uri.as_str());
+        let edits = build::forward_edits(
+            m,
+            &build::ForwardEdits {
+                request_uri: uri_changes.then_some(target.uri.as_str()),
+                via: self.via_for(&dest, id),
+                record_route,
+                pop_route,
+            },
+        );
+        Ok((serialize(m, &edits), dest))
+    }
+}

@@ -1,0 +1,128 @@
+//! The proxy's transaction timers (RFC 3261 §17: A–K, and Timer C): one thread with a deadline heap that
+//! hands due timers to the workers through a channel. A timer carries the generation of what it was
+//! armed for; a worker ignores it when the state moved on.
+
+use crossbeam_channel::Sender;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use super::tx::ServerTx;
+
+/// What a timer is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerKind {
+    /// A/E on a branch (request retransmission), G on the server side (final response retransmission).
+    Retransmit = 0,
+    /// B/F on a branch: no final answer in time → 408.
+    Timeout = 1,
+    /// Timer C: an INVITE branch rang too long → CANCEL.
+    RingTimeout = 2,
+    /// A delayed fork target is due.
+    StartBranch = 3,
+    /// D/K on a branch, H/I/J/L on the server side: the transaction is over.
+    Done = 4,
+}
+
+/// Number of [`TimerKind`]s (size of the generation arrays).
+pub const KINDS: usize = 5;
+
+/// A due timer.
+pub struct TimerEvent {
+    /// The server transaction.
+    pub tx: Weak<Mutex<ServerTx>>,
+    /// The branch, or `None` for the server side.
+    pub branch: Option<usize>,
+    /// What for.
+    pub kind: TimerKind,
+    /// Generation it was armed with.
+    pub generation: u32,
+}
+
+struct Queue {
+    heap: BinaryHeap<Reverse<(Instant, u64)>>,
+    events: HashMap<u64, TimerEvent>,
+    next: u64,
+    stop: bool,
+}
+
+/// The timer thread's queue.
+pub struct Timers {
+    queue: Mutex<Queue>,
+    wake: Condvar,
+}
+
+impl Timers {
+    /// Start the timer thread; due timers go to `out`.
+    pub fn start(out: Sender<TimerEvent>) -> Arc<Timers> {
+        let t = Arc::new(Timers {
+            queue: Mutex::new(Queue {
+                heap: BinaryHeap::new(),
+                events: HashMap::new(),
+                next: 0,
+                stop: false,
+            }),
+            wake: Condvar::new(),
+        });
+        let runner = t.clone();
+        std::thread::Builder::new()
+            .name("sip-tx-timers".into())
+            .spawn(move || runner.run(out))
+            .expect("spawn the transaction timer thread");
+        t
+    }
+
+    /// Arm a timer.
+    pub fn arm(&self, after: Duration, event: TimerEvent) {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.next += 1;
+        let id = q.next;
+        q.heap.push(Reverse((Instant::now() + after, id)));
+        q.events.insert(id, event);
+        self.wake.notify_one();
+    }
+
+    /// Pending timers (for the memory report).
+    pub fn pending(&self) -> usize {
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .events
+            .len()
+    }
+
+    /// Stop the thread.
+    pub fn stop(&self) {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).stop = true;
+        self.wake.notify_one();
+    }
+
+    fn run(&self, out: Sender<TimerEvent>) {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if q.stop {
+                return;
+            }
+            let now = Instant::now();
+            match q.heap.peek().copied() {
+                Some(Reverse((at, id))) if at <= now => {
+                    q.heap.pop();
+                    if let Some(ev) = q.events.remove(&id) {
+                        if out.send(ev).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Some(Reverse((at, _))) => {
+                    q = self
+                        .wake
+                        .wait_timeout(q, at - now)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+                None => q = self.wake.wait(q).unwrap_or_else(|p| p.into_inner()),
+            }
+        }
+    }
+}
