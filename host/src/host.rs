@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     pub(crate) metrics: Registry,
     images: ImageCache,
     config: Mutex<LoadedConfig>,
+    /// The settings read at start only, as they were at start.
+    started_with: crate::config::HostConfig,
     reload_lock: Mutex<()>,
     last_reload: Mutex<Option<ReloadReport>>,
     pub(crate) started: Instant,
@@ -82,6 +84,7 @@ impl Host {
             metrics: Registry::default(),
             images: ImageCache::new(dir),
             config: Mutex::new(config.clone()),
+            started_with: config.config.clone(),
             reload_lock: Mutex::new(()),
             last_reload: Mutex::new(None),
             started: Instant::now(),
@@ -255,7 +258,7 @@ impl Host {
 
     /// Settings that a reload cannot change are read at start only: say so when they differ.
     fn warn_start_only_changes(&self, new: &LoadedConfig) {
-        let old = self.config().config;
+        let old = &self.shared.started_with;
         let n = &new.config;
         let changed = [
             ("listen", old.listen != n.listen),

@@ -12,7 +12,7 @@ use abi_stable::StableAbi;
 #[repr(C)]
 #[derive(StableAbi)]
 #[sabi(kind(Prefix(prefix_ref = HostServicesRef)))]
-#[sabi(missing_field(panic))]
+#[sabi(missing_field(option))]
 pub struct HostServices {
     /// Emit a log record (`level`: 1 error, 2 warn, 3 info, 4 debug, 5 trace) into the host's tracing.
     pub log: extern "C" fn(handle: u64, level: u8, target: RStr<'_>, message: RStr<'_>),

@@ -30,7 +30,7 @@ impl ConfigError {
         }
     }
 
-    /// Wire form: `field: message` or `message`; read back by the host with [`ConfigError::from_wire`].
+    /// Wire form: `field` U+001F `message`, or just `message`; read back by the host with [`ConfigError::from_wire`].
     pub fn to_wire(&self) -> String {
         match &self.field {
             Some(f) if !f.is_empty() => format!("{f}\u{1f}{}", self.message),

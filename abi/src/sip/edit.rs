@@ -102,7 +102,10 @@ impl Edit {
             Edit::RemoveHeader { name } => is_token(name),
             Edit::ReplaceHeaderAt { value, .. } | Edit::PushVia { value } => one_line(value),
             Edit::SetStatus { code, reason } => (100..=699).contains(code) && one_line(reason),
-            Edit::RemoveHeaderAt { .. } | Edit::ReplaceBody { .. } | Edit::PopVia => true,
+            Edit::ReplaceBody { content_type, .. } => {
+                content_type.is_empty() || (one_line(content_type) && content_type.contains('/'))
+            }
+            Edit::RemoveHeaderAt { .. } | Edit::PopVia => true,
         };
         if ok {
             Ok(())
@@ -112,6 +115,9 @@ impl Edit {
                     "a Request-URI must be non-empty without whitespace or control characters"
                 }
                 Edit::SetStatus { .. } => "a status code must be 100-699 and the reason one line",
+                Edit::ReplaceBody { .. } => {
+                    "a body's Content-Type must be one line of type/subtype"
+                }
                 _ => "a header name must be a token and a value must not contain CR, LF or NUL",
             })
         }

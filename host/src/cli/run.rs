@@ -10,15 +10,25 @@ use crate::config::load_file;
 use crate::{admin, logging, Host};
 
 pub(super) fn run(config_path: &Path) -> ExitCode {
-    // Logging follows the file's [logging] table, so read it before the chain is built.
-    if let Ok(l) = load_file(config_path) {
-        logging::init(&l.config.logging);
-    }
-    let (host, loaded) = match super::load_host(config_path) {
-        Ok(hl) => hl,
-        Err(code) => return code,
+    // Logging follows the file's [logging] table, so it is read before the chain is built.
+    let loaded = match load_file(config_path) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
     };
-    let cfg = loaded.config;
+    logging::init(&loaded.config.logging);
+    let cfg = loaded.config.clone();
+    let host = match Host::from_config(loaded) {
+        Ok(h) => h,
+        Err(e) => {
+            for p in &e.problems {
+                eprintln!("{p}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
     if cfg.admin.enabled {
         match admin::spawn(host.clone(), cfg.admin.listen) {
             Ok(addr) => {

@@ -75,7 +75,7 @@ pub struct Image {
     pub source: PathBuf,
     /// Size in bytes (what it retains in memory, roughly).
     pub bytes: u64,
-    /// Which load of this path it is (1 = first).
+    /// Load number within this cache (increases with every image mapped; shows a reload took a new image).
     pub serial: u64,
     fingerprint: Fingerprint,
     hash: u64,
@@ -304,23 +304,5 @@ impl ImageCache {
                 Err(err(cause))
             }
         }
-    }
-
-    /// Whether the file behind `path` holds other bytes than the image loaded (or refused) from it.
-    pub fn changed(&self, path: &Path) -> bool {
-        let Ok(canonical) = path.canonicalize() else {
-            return true;
-        };
-        let Ok(fp) = Fingerprint::of(&canonical) else {
-            return true;
-        };
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(img) = st.images.get_mut(&canonical) {
-            return !CacheState::same(&mut img.fingerprint, img.hash, fp, &canonical);
-        }
-        if let Some(r) = st.refused.get_mut(&canonical) {
-            return !CacheState::same(&mut r.fingerprint, r.hash, fp, &canonical);
-        }
-        true
     }
 }
