@@ -36,6 +36,7 @@ impl Core {
                 return;
             }
         };
+        tracing::trace!(source = %inb.source, transport = inb.transport.as_str(), "received {}", String::from_utf8_lossy(&inb.data[..inb.data.len().min(80)]).lines().next().unwrap_or(""));
         if !m.is_request() {
             self.response(&inb, &m);
             return;
@@ -93,6 +94,7 @@ impl Core {
 
     /// Send, logging failures (the transaction layer handles what follows).
     pub(super) fn send(&self, dest: &Destination, bytes: &[u8]) -> bool {
+        tracing::trace!(to = %dest.addr, transport = dest.transport.as_str(), "send {}", String::from_utf8_lossy(&bytes[..bytes.len().min(80)]).lines().next().unwrap_or(""));
         match self.transports.send(dest, bytes) {
             Ok(()) => true,
             Err(e) => {
