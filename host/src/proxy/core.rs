@@ -7,7 +7,6 @@ use std::sync::Arc;
 use sip_interop_abi::sdk::ResponseVerdict;
 use sip_interop_abi::sip::{disposition_of, Disposition, Message, Via};
 
-use super::build;
 use super::timer::{TimerEvent, TimerKind, Timers};
 use super::tx::{ServerTx, TxTable};
 use crate::config::ProxyConfig;
@@ -57,11 +56,7 @@ impl Core {
                     "Warning".to_string(),
                     format!("399 sip-interop \"{}\"", reason.replace('"', "'")),
                 ));
-                if m.method().is_some_and(|me| me.as_str() == "ACK") {
-                    return; // never answer an ACK
-                }
-                let r = build::reply(&m, status, None, &build::local_tag(0), &extra);
-                self.send(&reply_dest(&inb, &m), &r);
+                self.reject(&inb, &m, status, &extra);
             }
             Disposition::Drop { why } => {
                 tracing::debug!(source = %inb.source, "request dropped: {why}")

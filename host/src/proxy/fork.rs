@@ -36,7 +36,7 @@ impl Core {
     /// Send branch `b`.
     pub(super) fn start_branch(&self, txr: &TxRef, tx: &mut ServerTx, b: usize) {
         let prepared = {
-            let Ok(m) = Message::parse(&tx.routed) else {
+            let Ok(m) = Message::parse(tx.routed()) else {
                 return;
             };
             let br = &tx.branches[b];

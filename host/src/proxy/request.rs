@@ -96,12 +96,11 @@ impl Core {
             if self.is_us(v.host_text, v.port)
                 && v.branch().and_then(loop_hash_of_branch) == Some(hash)
             {
-                let r = build::reply(m, 482, None, &build::local_tag(0), &[]);
-                self.send(&reply_dest(inb, m), &r);
                 self.host
                     .metrics()
                     .proxy_loops
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.reject(inb, m, 482, &[]);
                 return;
             }
         }
@@ -112,7 +111,7 @@ impl Core {
             key: key.clone(),
             invite: method == "INVITE",
             request: inb.data.clone(),
-            routed: Vec::new(),
+            routed: None,
             reply_to: reply_dest(inb, m),
             state: ServerState::Proceeding,
             last_response: None,
@@ -159,11 +158,10 @@ impl Core {
         if tx.invite {
             let trying = build::reply(m, 100, None, "", &[]);
             self.send(&tx.reply_to, &trying);
-            tx.last_response = Some(trying);
         }
         let chain = tx.chain.clone();
         let out = chain.run_request(m, &mut tx.ctx, self.host.metrics(), None);
-        tx.routed = out.edited.unwrap_or_else(|| inb.data.clone());
+        tx.routed = out.edited;
         match out.verdict {
             Verdict::Respond(r) => {
                 let reply = build::reply(
@@ -178,7 +176,7 @@ impl Core {
             Verdict::Drop => self.end(&mut tx),
             Verdict::Route(targets) if !targets.is_empty() => self.fork(&txr, &mut tx, targets),
             Verdict::Route(_) | Verdict::Continue => {
-                let uri = Message::parse(&tx.routed)
+                let uri = Message::parse(tx.routed())
                     .ok()
                     .and_then(|r| r.request_uri_str().map(str::to_string))
                     .unwrap_or_default();
@@ -187,10 +185,75 @@ impl Core {
         }
     }
 
+    /// Answer a request the proxy will not forward. An INVITE gets a server transaction for it, so
+    /// the ACK for the answer is absorbed here (not forwarded) and retransmissions get it again.
+    pub(super) fn reject(
+        &self,
+        inb: &Inbound,
+        m: &Message<'_>,
+        status: u16,
+        extra: &[(String, String)],
+    ) {
+        let method = m.method().map(|x| x.as_str()).unwrap_or("");
+        if method == "ACK" {
+            return; // never answer an ACK
+        }
+        let id = self.next_id();
+        let reply = build::reply(m, status, None, &build::local_tag(id), extra);
+        let Some(Ok(via)) = m.top_via().filter(|_| method == "INVITE") else {
+            self.send(&reply_dest(inb, m), &reply);
+            return;
+        };
+        let key = ServerKey::with_class(m, &via, 0);
+        let txr = Arc::new(Mutex::new(ServerTx {
+            id,
+            key: key.clone(),
+            invite: true,
+            request: inb.data.clone(),
+            routed: None,
+            reply_to: reply_dest(inb, m),
+            state: ServerState::Proceeding,
+            last_response: None,
+            chain: self.host.snapshot(),
+            ctx: TxContext::new(inb.source, inb.local, inb.transport, id),
+            branches: Vec::new(),
+            final_sent: true,
+            answered: false,
+            cancelled: false,
+            loop_hash: 0,
+            gens: Default::default(),
+            interval: Duration::ZERO,
+            ended: false,
+        }));
+        match self
+            .table
+            .insert(key, txr.clone(), self.cfg.max_transactions)
+        {
+            Ok(None) => {
+                self.send(&reply_dest(inb, m), &reply);
+                let mut tx = txr.lock().unwrap_or_else(|p| p.into_inner());
+                self.after_final(&txr, &mut tx, reply, status);
+            }
+            Ok(Some(existing)) => self.retransmission(&existing),
+            Err(()) => {
+                self.send(&reply_dest(inb, m), &reply);
+            }
+        }
+    }
+
     fn retransmission(&self, txr: &Arc<Mutex<ServerTx>>) {
         let tx = txr.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(r) = &tx.last_response {
-            self.send(&tx.reply_to, r);
+        match &tx.last_response {
+            Some(r) => {
+                self.send(&tx.reply_to, r);
+            }
+            None if tx.invite => {
+                // Still proceeding: the 100 Trying again, rebuilt rather than kept per transaction.
+                if let Ok(m) = Message::parse(&tx.request) {
+                    self.send(&tx.reply_to, &build::reply(&m, 100, None, "", &[]));
+                }
+            }
+            None => {}
         }
     }
 

@@ -19,6 +19,12 @@ impl Core {
             return;
         };
         let status = m.status().unwrap_or(0);
+        let cseq_method = m.cseq().and_then(|c| c.ok()).map(|c| c.method.as_str());
+        if matches!(cseq_method, Some("CANCEL") | Some("ACK")) || branch.contains("-end") {
+            // The answer to a CANCEL (or to the BYE ending a too-soon branch) the proxy sent itself:
+            // hop by hop, it ends here.
+            return;
+        }
         let popped = serialize(m, &[Edit::PopVia]);
         let Some(txr) = self.table.by_branch(branch) else {
             // No transaction (any more): a 2xx retransmission still goes up, statelessly, by Via.
@@ -66,7 +72,10 @@ impl Core {
                 }
             }
             if status > 100 && !tx.final_sent && !tx.cancelled {
-                self.forward_response(&mut tx, &popped);
+                // Kept: a retransmitted INVITE gets the latest provisional answer again.
+                tx.last_response = self
+                    .forward_response(&mut tx, &popped)
+                    .or(tx.last_response.take());
             }
             return;
         }

@@ -154,13 +154,15 @@ pub struct ServerTx {
     pub invite: bool,
     /// The request as received.
     pub request: Vec<u8>,
-    /// The request after the chain's edits: what branches are made from.
-    pub routed: Vec<u8>,
+    /// The request after the chain's edits, when the chain edited it (else branches are made from
+    /// `request`: no second copy).
+    pub routed: Option<Vec<u8>>,
     /// Where responses go (RFC 3261 §18.2.2, RFC 3581).
     pub reply_to: Destination,
     /// State.
     pub state: ServerState,
-    /// Last response sent upstream (retransmitted on request retransmissions).
+    /// Last response sent upstream (retransmitted on request retransmissions); `None` with an INVITE
+    /// still proceeding means our 100 Trying, rebuilt from the request when needed.
     pub last_response: Option<Vec<u8>>,
     /// The chain snapshot the transaction runs on, start to end.
     pub chain: Arc<Chain>,
@@ -182,6 +184,13 @@ pub struct ServerTx {
     pub interval: Duration,
     /// Removed from the table.
     pub ended: bool,
+}
+
+impl ServerTx {
+    /// What branches are made from: the request as the chain left it.
+    pub fn routed(&self) -> &[u8] {
+        self.routed.as_deref().unwrap_or(&self.request)
+    }
 }
 
 /// Shared handle to a transaction.
