@@ -407,4 +407,26 @@ fn at_the_transaction_limit_new_requests_get_503_with_retry_after() {
     let busy = recv_status(&uac, 503);
     assert!(busy.contains("Retry-After: 7\r\n"), "{busy}");
     assert!(busy.contains("Call-ID: limit-2\r\n"), "{busy}");
+    // Its ACK ends at the proxy: the callee sees the first INVITE (and its retransmissions) only.
+    let to = busy
+        .lines()
+        .find(|l| l.starts_with("To:"))
+        .unwrap()
+        .to_string();
+    let ack = format!("ACK sip:x@127.0.0.1:{silent_port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{uac_port};branch=z9hG4bK-limit-2;rport\r\nMax-Forwards: 70\r\n{to}\r\nFrom: <sip:u@127.0.0.1>;tag=1\r\nCall-ID: limit-2\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n");
+    uac.send(ack.as_bytes()).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < deadline {
+        if let Ok(n) = silent.recv(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).to_string();
+            assert!(
+                !text.starts_with("ACK"),
+                "the ACK for our own 503 was forwarded: {text}"
+            );
+        }
+    }
 }

@@ -53,9 +53,12 @@ pub fn loop_hash_of_branch(branch: &str) -> Option<u64> {
     u64::from_str_radix(rest.get(..16)?, 16).ok()
 }
 
+/// Prefix of the To tags in replies the proxy generates.
+pub const LOCAL_TAG_PREFIX: &str = "sih";
+
 /// A local tag for To in replies the proxy generates.
 pub fn local_tag(tx: u64) -> String {
-    format!("sih{tx:x}")
+    format!("{LOCAL_TAG_PREFIX}{tx:x}")
 }
 
 /// A reply to `req` written by the proxy: Via lines, From, To (with `to_tag` added for non-100

@@ -44,6 +44,15 @@ impl Core {
             }
             return;
         }
+        // ACK for an answer this proxy wrote itself without keeping a transaction (503 at the limit):
+        // its To tag is ours, so it ends here.
+        if m.to()
+            .and_then(|t| t.ok())
+            .and_then(|t| t.tag())
+            .is_some_and(|t| t.starts_with(build::LOCAL_TAG_PREFIX))
+        {
+            return;
+        }
         // ACK for a 2xx: end to end, forwarded without a transaction.
         let chain = self.host.snapshot();
         let mut ctx = TxContext::new(inb.source, inb.local, inb.transport, 0);
