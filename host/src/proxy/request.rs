@@ -114,27 +114,7 @@ impl Core {
             }
         }
         let id = self.next_id();
-        let ctx = TxContext::new(inb.source, inb.local, inb.transport, id);
-        let tx = ServerTx {
-            id,
-            key: key.clone(),
-            invite: method == "INVITE",
-            request: inb.data.clone(),
-            routed: None,
-            reply_to: reply_dest(inb, m),
-            state: ServerState::Proceeding,
-            last_response: None,
-            chain: self.host.snapshot(),
-            ctx,
-            branches: Vec::new(),
-            final_sent: false,
-            answered: false,
-            cancelled: false,
-            loop_hash: hash,
-            gens: Default::default(),
-            interval: Duration::ZERO,
-            ended: false,
-        };
+        let tx = self.new_tx(id, key.clone(), method == "INVITE", inb, m, hash);
         let txr = Arc::new(Mutex::new(tx));
         match self
             .table
@@ -214,26 +194,9 @@ impl Core {
             return;
         };
         let key = ServerKey::with_class(m, &via, 0);
-        let txr = Arc::new(Mutex::new(ServerTx {
-            id,
-            key: key.clone(),
-            invite: true,
-            request: inb.data.clone(),
-            routed: None,
-            reply_to: reply_dest(inb, m),
-            state: ServerState::Proceeding,
-            last_response: None,
-            chain: self.host.snapshot(),
-            ctx: TxContext::new(inb.source, inb.local, inb.transport, id),
-            branches: Vec::new(),
-            final_sent: true,
-            answered: false,
-            cancelled: false,
-            loop_hash: 0,
-            gens: Default::default(),
-            interval: Duration::ZERO,
-            ended: false,
-        }));
+        let mut tx = self.new_tx(id, key.clone(), true, inb, m, 0);
+        tx.final_sent = true;
+        let txr = Arc::new(Mutex::new(tx));
         match self
             .table
             .insert(key, txr.clone(), self.cfg.max_transactions)
@@ -247,6 +210,38 @@ impl Core {
             Err(()) => {
                 self.send(&reply_dest(inb, m), &reply);
             }
+        }
+    }
+
+    /// A server transaction for `m`, proceeding, on the live chain snapshot.
+    fn new_tx(
+        &self,
+        id: u64,
+        key: ServerKey,
+        invite: bool,
+        inb: &Inbound,
+        m: &Message<'_>,
+        loop_hash: u64,
+    ) -> ServerTx {
+        ServerTx {
+            id,
+            key,
+            invite,
+            request: inb.data.clone(),
+            routed: None,
+            reply_to: reply_dest(inb, m),
+            state: ServerState::Proceeding,
+            last_response: None,
+            chain: self.host.snapshot(),
+            ctx: TxContext::new(inb.source, inb.local, inb.transport, id),
+            branches: Vec::new(),
+            final_sent: false,
+            answered: false,
+            cancelled: false,
+            loop_hash,
+            gens: Default::default(),
+            interval: Duration::ZERO,
+            ended: false,
         }
     }
 
