@@ -8,12 +8,24 @@ use sip_interop_abi::sip::{proxy_disposition, Disposition, Edit, HeaderPosition,
 
 use crate::chain::{StepOutcome, StepTrace, TxContext};
 
+#[derive(clap::Args, Debug)]
 pub(super) struct ExplainArgs {
+    /// The config file.
+    #[arg(short, long)]
     pub config: PathBuf,
+    /// File holding the raw request (or response, with --response).
     pub message: PathBuf,
+    /// Address the message is taken to come from.
+    #[arg(long, default_value = "192.0.2.10:5060")]
     pub source: std::net::SocketAddr,
+    /// Transport it is taken to arrive on (udp, tcp, tls, ws, wss).
+    #[arg(long, default_value = "udp")]
     pub transport: String,
+    /// Treat the message as a response walking the chain backwards.
+    #[arg(long)]
     pub response: bool,
+    /// Print the message as it would leave the host.
+    #[arg(long)]
     pub show_message: bool,
 }
 

@@ -41,25 +41,7 @@ enum Command {
         file: PathBuf,
     },
     /// Dry-run: walk a message through the configured chain and show each plugin's edits and verdict.
-    Explain {
-        /// The config file.
-        #[arg(short, long)]
-        config: PathBuf,
-        /// File holding the raw request (or response, with --response).
-        message: PathBuf,
-        /// Address the message is taken to come from.
-        #[arg(long, default_value = "192.0.2.10:5060")]
-        source: std::net::SocketAddr,
-        /// Transport it is taken to arrive on (udp, tcp, tls, ws, wss).
-        #[arg(long, default_value = "udp")]
-        transport: String,
-        /// Treat the message as a response walking the chain backwards.
-        #[arg(long)]
-        response: bool,
-        /// Print the message as it would leave the host.
-        #[arg(long)]
-        show_message: bool,
-    },
+    Explain(explain::ExplainArgs),
     /// Show what a plugin shared object says about itself (loads it the way the host does).
     PluginInfo {
         /// The plugin's shared object.
@@ -115,7 +97,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(
         cli.command,
-        Command::CheckConfig { .. } | Command::Explain { .. } | Command::PluginInfo { .. }
+        Command::CheckConfig { .. } | Command::Explain(_) | Command::PluginInfo { .. }
     ) {
         crate::logging::init_for_tools();
     }
@@ -124,21 +106,7 @@ pub fn main() -> ExitCode {
         Command::Run { config } => run::run(&config),
         Command::CheckConfig { file } => check_config::check_config(&file),
         Command::CheckMessage { file } => check_message::check_message(&file),
-        Command::Explain {
-            config,
-            message,
-            source,
-            transport,
-            response,
-            show_message,
-        } => explain::explain(&explain::ExplainArgs {
-            config,
-            message,
-            source,
-            transport,
-            response,
-            show_message,
-        }),
+        Command::Explain(args) => explain::explain(&args),
         Command::Ctl {
             admin,
             config,

@@ -1,9 +1,10 @@
 //! Prometheus text exposition format (version 0.0.4).
 
 use std::fmt::Write;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 
-use super::{Registry, LATENCY_BUCKETS_SECONDS, VERDICT_KINDS};
+use super::{PluginMetrics, Registry, LATENCY_BUCKETS_SECONDS, VERDICT_KINDS};
 
 fn escape(label: &str) -> String {
     label
@@ -17,57 +18,70 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
+/// One unlabelled metric.
+fn scalar(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
+    header(out, name, kind, help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
+/// One counter per plugin, labelled `plugin`.
+fn per_plugin(
+    out: &mut String,
+    plugins: &[(String, Arc<PluginMetrics>)],
+    name: &str,
+    help: &str,
+    value: impl Fn(&PluginMetrics) -> &AtomicU64,
+) {
+    header(out, name, "counter", help);
+    for (plugin, m) in plugins {
+        let _ = writeln!(
+            out,
+            "{name}{{plugin=\"{}\"}} {}",
+            escape(plugin),
+            value(m).load(Relaxed)
+        );
+    }
+}
+
 /// Render every metric of `r`.
 pub fn render(r: &Registry) -> String {
     let mut out = String::with_capacity(4096);
-    let simple = [
-        ("sip_interop_reloads_total{result=\"ok\"}", &r.reloads_ok),
-        (
-            "sip_interop_reloads_total{result=\"failed\"}",
-            &r.reloads_failed,
-        ),
-    ];
     header(
         &mut out,
         "sip_interop_reloads_total",
         "counter",
         "Chain reloads by result (failed = the old chain stayed in force).",
     );
-    for (n, v) in simple {
-        let _ = writeln!(out, "{n} {}", v.load(Relaxed));
-    }
-    header(
+    let _ = writeln!(
+        out,
+        "sip_interop_reloads_total{{result=\"ok\"}} {}",
+        r.reloads_ok.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "sip_interop_reloads_total{{result=\"failed\"}} {}",
+        r.reloads_failed.load(Relaxed)
+    );
+    scalar(
         &mut out,
         "sip_interop_chain_generation",
         "gauge",
         "Generation of the live chain.",
+        r.chain_generation.load(Relaxed),
     );
-    let _ = writeln!(
-        out,
-        "sip_interop_chain_generation {}",
-        r.chain_generation.load(Relaxed)
-    );
-    header(
+    scalar(
         &mut out,
         "sip_interop_plugin_images_loaded_total",
         "counter",
         "Plugin shared-object images loaded since start (never unmapped).",
+        r.images_loaded.load(Relaxed),
     );
-    let _ = writeln!(
-        out,
-        "sip_interop_plugin_images_loaded_total {}",
-        r.images_loaded.load(Relaxed)
-    );
-    header(
+    scalar(
         &mut out,
         "sip_interop_plugin_images_retained_bytes",
         "gauge",
         "Memory retained by loaded plugin images, including replaced ones.",
-    );
-    let _ = writeln!(
-        out,
-        "sip_interop_plugin_images_retained_bytes {}",
-        r.images_retained_bytes.load(Relaxed)
+        r.images_retained_bytes.load(Relaxed),
     );
     header(
         &mut out,
@@ -85,39 +99,26 @@ pub fn render(r: &Registry) -> String {
         "sip_interop_messages_total{{direction=\"response\"}} {}",
         r.responses.load(Relaxed)
     );
-
-    header(
+    scalar(
         &mut out,
         "sip_interop_proxy_transactions_total",
         "counter",
         "Server transactions created by the standalone proxy.",
+        r.proxy_transactions.load(Relaxed),
     );
-    let _ = writeln!(
-        out,
-        "sip_interop_proxy_transactions_total {}",
-        r.proxy_transactions.load(Relaxed)
-    );
-    header(
+    scalar(
         &mut out,
         "sip_interop_proxy_overload_total",
         "counter",
         "Requests answered 503 at the transaction limit.",
+        r.proxy_overload.load(Relaxed),
     );
-    let _ = writeln!(
-        out,
-        "sip_interop_proxy_overload_total {}",
-        r.proxy_overload.load(Relaxed)
-    );
-    header(
+    scalar(
         &mut out,
         "sip_interop_proxy_loops_total",
         "counter",
         "Requests answered 482 Loop Detected.",
-    );
-    let _ = writeln!(
-        out,
-        "sip_interop_proxy_loops_total {}",
-        r.proxy_loops.load(Relaxed)
+        r.proxy_loops.load(Relaxed),
     );
 
     let plugins = r.plugins();
@@ -157,48 +158,27 @@ pub fn render(r: &Registry) -> String {
             );
         }
     }
-    header(
+    per_plugin(
         &mut out,
+        &plugins,
         "sip_interop_plugin_panics_total",
-        "counter",
         "Panics caught in plugin hooks.",
+        |m| &m.panics,
     );
-    for (name, m) in &plugins {
-        let _ = writeln!(
-            out,
-            "sip_interop_plugin_panics_total{{plugin=\"{}\"}} {}",
-            escape(name),
-            m.panics.load(Relaxed)
-        );
-    }
-    header(
+    per_plugin(
         &mut out,
+        &plugins,
         "sip_interop_plugin_bad_edits_total",
-        "counter",
         "Hook calls whose edits were refused (they would not yield a well-formed message).",
+        |m| &m.bad_edits,
     );
-    for (name, m) in &plugins {
-        let _ = writeln!(
-            out,
-            "sip_interop_plugin_bad_edits_total{{plugin=\"{}\"}} {}",
-            escape(name),
-            m.bad_edits.load(Relaxed)
-        );
-    }
-    header(
+    per_plugin(
         &mut out,
+        &plugins,
         "sip_interop_plugin_budget_overruns_total",
-        "counter",
         "Hook calls that exceeded the plugin's time budget.",
+        |m| &m.budget_overruns,
     );
-    for (name, m) in &plugins {
-        let _ = writeln!(
-            out,
-            "sip_interop_plugin_budget_overruns_total{{plugin=\"{}\"}} {}",
-            escape(name),
-            m.budget_overruns.load(Relaxed)
-        );
-    }
     header(
         &mut out,
         "sip_interop_plugin_hook_duration_seconds",
