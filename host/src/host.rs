@@ -253,6 +253,9 @@ impl Host {
                 .filter(|&i| cfg.config.chain[i].enabled)
                 .map(|i| stat(&cfg.plugin_path(i))),
         );
+        if let Some(d) = cfg.directory_path() {
+            sig.push(stat(&d));
+        }
         sig
     }
 

@@ -3,13 +3,14 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use sip_interop_abi::ffi::hooks;
 
 use crate::chain::{Chain, Link};
 use crate::config::LoadedConfig;
+use crate::directory::{Directory, FileDirectory};
 use crate::metrics::Registry;
 use crate::plugin::services::{HandleGuard, TimerSink};
 use crate::plugin::{ImageCache, Instance};
@@ -47,6 +48,18 @@ pub fn build_chain(
 ) -> Result<Chain, ReloadError> {
     let mut problems = Vec::new();
     let mut links = Vec::new();
+    let directory: Option<Arc<dyn Directory>> = match config.directory_path() {
+        None => None,
+        Some(p) => match FileDirectory::load(&p) {
+            Ok(d) => Some(Arc::new(d)),
+            Err(e) => {
+                let mut err = config.error_at("directory.file", e);
+                err.fix = None;
+                problems.push(err.to_string());
+                None
+            }
+        },
+    };
     let mut names = HashSet::new();
     let max_retained = config
         .config
@@ -89,6 +102,7 @@ pub fn build_chain(
             image.manifest.name.as_str(),
             plugin_metrics.clone(),
             timers.clone(),
+            directory.clone(),
         );
         let table = match toml::to_string(&entry.config) {
             Ok(t) => t,
@@ -134,7 +148,11 @@ pub fn build_chain(
         }
     }
     if problems.is_empty() {
-        Ok(Chain { generation, links })
+        Ok(Chain {
+            generation,
+            links,
+            directory,
+        })
     } else {
         Err(ReloadError { problems })
     }

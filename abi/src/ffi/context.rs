@@ -142,4 +142,7 @@ pub struct ContextFfi<'a> {
     pub chain_generation: u64,
     /// Facts shared between the plugins of this transaction.
     pub scratchpad: &'a mut Scratchpad,
+    /// For an answer the host wrote itself because the next hop failed (`crate::sdk::LocalFailure` as
+    /// u8); 0 otherwise.
+    pub local_failure: u8,
 }

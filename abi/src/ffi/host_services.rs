@@ -1,6 +1,6 @@
 //! Services the host offers to plugins: logging, metrics, a monotonic clock and timers.
 
-use abi_stable::std_types::RStr;
+use abi_stable::std_types::{ROption, RStr, RString};
 use abi_stable::StableAbi;
 
 /// Function table handed to a plugin at construction, as a prefix type: a later host can add services
@@ -30,4 +30,11 @@ pub struct HostServices {
     /// Cancel one of this chain entry's timers by id; returns whether it was still pending.
     #[sabi(last_prefix_field)]
     pub cancel_timer: extern "C" fn(handle: u64, timer_id: u64) -> bool,
+    /// Whether the current hook call runs under `sip-interop explain` (a dry run): the plugin then
+    /// says why it decided what it did, through `explain`.
+    pub explaining: extern "C" fn(handle: u64) -> bool,
+    /// Add one line to the explanation of the current hook call (ignored outside a dry run).
+    pub explain: extern "C" fn(handle: u64, line: RStr<'_>),
+    /// The home (a SIP URI) of a user (`user@host`) in the host's directory; none when unknown.
+    pub directory_home: extern "C" fn(handle: u64, aor: RStr<'_>) -> ROption<RString>,
 }

@@ -29,6 +29,14 @@ pub struct TargetFfi {
     pub fork_group: u32,
     /// A 2xx arriving on this branch before this many ms is absorbed (answer-too-soon guard); 0 = off.
     pub min_answer_ms: u32,
+    /// Where to send it when that is not the Request-URI (a SIP URI resolved per RFC 3263); empty =
+    /// the Request-URI (or the first Route) decides.
+    pub next_hop: RString,
+    /// Requests with the same key stick to the same address of a multi-address next hop; empty =
+    /// the source address of the request.
+    pub sticky_key: RString,
+    /// How long an address that failed is skipped by later requests, in seconds; 0 = host default.
+    pub mark_down_s: u32,
 }
 
 /// The verdict of a request hook.

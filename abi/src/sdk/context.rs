@@ -18,6 +18,34 @@ pub enum Dialect {
 /// Scratchpad key under which the peer's dialect is recorded.
 pub const PEER_DIALECT_KEY: &str = "peer.dialect";
 
+/// Why the host answered a request itself after trying to forward it: what a response hook sees in
+/// [`Context::local_failure`] (for example to answer in the Lync form with `ms-diagnostics`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum LocalFailure {
+    /// DNS gave no address for the next hop (RFC 3263).
+    Unresolvable = 1,
+    /// Every address of the next hop refused the connection or could not be sent to.
+    Unreachable = 2,
+    /// No address of the next hop answered in time (Timer B/F).
+    Timeout = 3,
+    /// The next hop's TLS certificate was not trusted.
+    Untrusted = 4,
+}
+
+impl LocalFailure {
+    /// From the wire value (0 and unknown values: none).
+    pub fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            1 => LocalFailure::Unresolvable,
+            2 => LocalFailure::Unreachable,
+            3 => LocalFailure::Timeout,
+            4 => LocalFailure::Untrusted,
+            _ => return None,
+        })
+    }
+}
+
 /// Where the message came from, and the facts plugins share for this transaction.
 pub struct Context<'a> {
     source: SocketAddr,
@@ -28,6 +56,7 @@ pub struct Context<'a> {
     transaction_id: u64,
     chain_generation: u64,
     scratchpad: &'a mut Scratchpad,
+    local_failure: Option<LocalFailure>,
 }
 
 impl<'a> Context<'a> {
@@ -42,6 +71,7 @@ impl<'a> Context<'a> {
             transaction_id: ctx.transaction_id,
             chain_generation: ctx.chain_generation,
             scratchpad: &mut *ctx.scratchpad,
+            local_failure: LocalFailure::from_u8(ctx.local_failure),
         }
     }
 
@@ -68,6 +98,11 @@ impl<'a> Context<'a> {
     /// The trusted pool the TLS peer matched, if any.
     pub fn trusted_pool(&self) -> Option<&str> {
         (!self.trusted_pool.is_empty()).then_some(self.trusted_pool)
+    }
+
+    /// For a response the host wrote itself because the next hop failed: why.
+    pub fn local_failure(&self) -> Option<LocalFailure> {
+        self.local_failure
     }
 
     /// Identity of this transaction within the host.

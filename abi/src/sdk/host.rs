@@ -1,4 +1,5 @@
-//! Host services as a plugin calls them: clock, metrics, timers. Logging goes through `tracing`.
+//! Host services as a plugin calls them: clock, metrics, timers, the user directory and the dry-run
+//! explanation. Logging goes through `tracing`.
 
 use abi_stable::std_types::RStr;
 use std::cell::Cell;
@@ -82,4 +83,32 @@ pub fn cancel_timer(timer_id: u64) -> bool {
         Some((s, h)) => (s.cancel_timer())(h, timer_id),
         None => false,
     }
+}
+
+/// Whether this hook call runs under `sip-interop explain`: only then is it worth building the
+/// lines for [`explain`].
+pub fn explaining() -> bool {
+    match services() {
+        Some((s, h)) => s.explaining().is_some_and(|f| f(h)),
+        None => false,
+    }
+}
+
+/// Say, for the operator's dry run, one step of why this plugin decides what it does (a route
+/// considered and why it matched or not). Costs nothing outside a dry run; check [`explaining`]
+/// before formatting.
+pub fn explain(line: &str) {
+    if let Some((s, h)) = services() {
+        if let Some(f) = s.explain() {
+            f(h, RStr::from(line));
+        }
+    }
+}
+
+/// Where the host's directory says user `aor` (`user@host`) is homed: a SIP URI, or `None` when the
+/// user is not in the directory (or the host has none).
+pub fn directory_home(aor: &str) -> Option<String> {
+    let (s, h) = services()?;
+    let f = s.directory_home()?;
+    f(h, RStr::from(aor)).into_option().map(|r| r.into_string())
 }

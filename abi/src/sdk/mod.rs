@@ -16,7 +16,7 @@ mod request;
 mod verdict;
 
 pub use config::{parse_config, ConfigError};
-pub use context::{Context, Dialect};
+pub use context::{Context, Dialect, LocalFailure};
 pub use plugin::Plugin;
 pub use request::{Request, Response};
 pub use verdict::{Reply, ResponseVerdict, Target, Transport, Verdict};

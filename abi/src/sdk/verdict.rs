@@ -94,6 +94,15 @@ pub struct Target {
     pub fork_group: u32,
     /// Absorb a 2xx that arrives on this branch sooner than this (answer-too-soon guard).
     pub min_answer: Duration,
+    /// Where to send the branch when that is not its Request-URI: a SIP URI such as
+    /// `sip:gw.example.com:5061;transport=tls`, resolved by the host per RFC 3263 (NAPTR, SRV,
+    /// A/AAAA). `None`: the first Route, else the Request-URI, decides.
+    pub next_hop: Option<String>,
+    /// Requests with the same key stick to the same address of a multi-address next hop (`None`:
+    /// the request's source address).
+    pub sticky_key: Option<String>,
+    /// How long an address that failed is skipped by later requests (`None`: the host's default).
+    pub mark_down: Option<Duration>,
 }
 
 impl Target {
@@ -105,6 +114,9 @@ impl Target {
             delay: Duration::ZERO,
             fork_group: 0,
             min_answer: Duration::ZERO,
+            next_hop: None,
+            sticky_key: None,
+            mark_down: None,
         }
     }
 
@@ -129,6 +141,24 @@ impl Target {
     /// Set the answer-too-soon guard.
     pub fn min_answer(mut self, d: Duration) -> Self {
         self.min_answer = d;
+        self
+    }
+
+    /// Send the branch to `uri` (a SIP URI) instead of its Request-URI.
+    pub fn next_hop(mut self, uri: &str) -> Self {
+        self.next_hop = Some(uri.into());
+        self
+    }
+
+    /// Make requests with `key` stick to one address of the next hop.
+    pub fn sticky_key(mut self, key: &str) -> Self {
+        self.sticky_key = Some(key.into());
+        self
+    }
+
+    /// Skip a failed address of the next hop for `d`.
+    pub fn mark_down(mut self, d: Duration) -> Self {
+        self.mark_down = Some(d);
         self
     }
 }
@@ -207,6 +237,12 @@ impl From<Verdict> for VerdictFfi {
                         delay_ms: ms(t.delay),
                         fork_group: t.fork_group,
                         min_answer_ms: ms(t.min_answer),
+                        next_hop: t.next_hop.unwrap_or_default().into(),
+                        sticky_key: t.sticky_key.unwrap_or_default().into(),
+                        mark_down_s: t
+                            .mark_down
+                            .map(|d| d.as_secs().clamp(1, u32::MAX as u64) as u32)
+                            .unwrap_or(0),
                     })
                     .collect::<RVec<_>>(),
             ),
@@ -236,6 +272,10 @@ impl From<VerdictFfi> for Verdict {
                         delay: Duration::from_millis(t.delay_ms.into()),
                         fork_group: t.fork_group,
                         min_answer: Duration::from_millis(t.min_answer_ms.into()),
+                        next_hop: (!t.next_hop.is_empty()).then(|| t.next_hop.into_string()),
+                        sticky_key: (!t.sticky_key.is_empty()).then(|| t.sticky_key.into_string()),
+                        mark_down: (t.mark_down_s != 0)
+                            .then(|| Duration::from_secs(t.mark_down_s.into())),
                     })
                     .collect(),
             ),

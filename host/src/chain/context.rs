@@ -4,7 +4,7 @@ use abi_stable::std_types::RString;
 use std::net::SocketAddr;
 
 use sip_interop_abi::ffi::{ContextFfi, Scratchpad};
-use sip_interop_abi::sdk::Transport;
+use sip_interop_abi::sdk::{LocalFailure, Transport};
 
 /// What the host knows about a transaction's origin, plus the plugins' scratchpad.
 #[derive(Clone, Debug)]
@@ -23,6 +23,8 @@ pub struct TxContext {
     pub transaction_id: u64,
     /// Plugin facts.
     pub scratchpad: Scratchpad,
+    /// Set while the response hooks see an answer the host wrote because the next hop failed.
+    pub local_failure: Option<LocalFailure>,
 }
 
 impl TxContext {
@@ -41,6 +43,7 @@ impl TxContext {
             trusted_pool: RString::new(),
             transaction_id,
             scratchpad: Scratchpad::default(),
+            local_failure: None,
         }
     }
 
@@ -55,6 +58,7 @@ impl TxContext {
             transaction_id: self.transaction_id,
             chain_generation,
             scratchpad: &mut self.scratchpad,
+            local_failure: self.local_failure.map_or(0, |f| f as u8),
         }
     }
 }

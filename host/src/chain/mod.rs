@@ -16,6 +16,8 @@ pub struct Chain {
     pub generation: u64,
     /// The plugins, in request order.
     pub links: Vec<Link>,
+    /// The user directory this chain's plugins consult.
+    pub directory: Option<std::sync::Arc<dyn crate::directory::Directory>>,
 }
 
 impl Chain {
@@ -24,6 +26,7 @@ impl Chain {
         Chain {
             generation,
             links: Vec::new(),
+            directory: None,
         }
     }
 

@@ -26,6 +26,8 @@ pub struct StepTrace {
     pub outcome: StepOutcome,
     /// Time spent in the hook.
     pub elapsed: Duration,
+    /// What the plugin said about its decision (`sip-interop explain` only).
+    pub explanation: Vec<String>,
 }
 
 /// The outcome of one hook call.
@@ -135,6 +137,7 @@ fn record(
             edits: edits.into_iter().collect(),
             outcome,
             elapsed,
+            explanation: crate::plugin::services::take_explanation(),
         });
     }
 }

@@ -95,6 +95,15 @@ fn describe_verdict(v: &Verdict) -> String {
                             t.min_answer.as_millis()
                         ));
                     }
+                    if let Some(hop) = &t.next_hop {
+                        s.push_str(&format!(" via next hop {hop}"));
+                    }
+                    if let Some(key) = &t.sticky_key {
+                        s.push_str(&format!(" (stickiness key {key})"));
+                    }
+                    if let Some(d) = t.mark_down {
+                        s.push_str(&format!(" (failed addresses skipped for {} s)", d.as_secs()));
+                    }
                     s
                 })
                 .collect();
@@ -120,6 +129,9 @@ fn print_steps(steps: &[StepTrace]) {
             s.edits.len(),
             s.elapsed.as_micros()
         );
+        for line in &s.explanation {
+            println!("     · {line}");
+        }
         for e in &s.edits {
             println!("     {}", describe_edit(e));
         }
@@ -176,6 +188,7 @@ pub(super) fn explain(a: &ExplainArgs) -> ExitCode {
     let local: std::net::SocketAddr = "127.0.0.1:5060".parse().expect("constant");
     let mut ctx = TxContext::new(a.source, local, transport, 1);
     let mut steps = Vec::new();
+    crate::plugin::services::start_explaining();
     let edited = if a.response || !msg.is_request() {
         println!("response walk (last plugin first):");
         let out = host.process_response(&chain, &msg, &mut ctx, Some(&mut steps));

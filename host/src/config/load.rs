@@ -36,6 +36,16 @@ impl LoadedConfig {
         }
     }
 
+    /// The directory file, resolved against the config's folder.
+    pub fn directory_path(&self) -> Option<PathBuf> {
+        let p = self.config.directory.file.as_ref()?;
+        Some(if p.is_absolute() {
+            p.clone()
+        } else {
+            self.base_dir().join(p)
+        })
+    }
+
     /// An error about `setting`, located in the file.
     pub fn error_at(&self, setting: &str, message: impl Into<String>) -> ConfigError {
         let (line, column) = match locate_path(&self.text, setting) {

@@ -15,5 +15,5 @@ pub use load::{load_file, parse_str, LoadedConfig};
 pub use locate::{line_col, locate_path};
 pub use model::{
     AdminConfig, HostConfig, ListenerConfig, LogFormat, LoggingConfig, PanicPolicy, PluginEntry,
-    ProxyConfig, ReloadConfig, TransportName,
+    ProxyConfig, ReloadConfig, TransportName, DirectoryConfig,
 };

@@ -23,9 +23,22 @@ pub struct HostConfig {
     /// The standalone proxy: transaction timers, limits, Record-Route.
     #[serde(default)]
     pub proxy: ProxyConfig,
+    /// The user directory plugins consult (which system a user is homed on).
+    #[serde(default)]
+    pub directory: DirectoryConfig,
     /// The plugin chain, in order.
     #[serde(default)]
     pub chain: Vec<PluginEntry>,
+}
+
+/// Where the user directory comes from.
+#[derive(Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryConfig {
+    /// A TOML (`[[user]] aor, home`) or CSV (`aor,home`) file, relative to this config file;
+    /// reloaded with the config. None: no directory (every lookup says "not here").
+    #[serde(default)]
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// The standalone proxy's behaviour and limits.

@@ -1,7 +1,8 @@
 //! The host side of [`HostServices`]: every call arrives with the handle of the calling instance.
 
 use abi_stable::prefix_type::PrefixTypeTrait;
-use abi_stable::std_types::RStr;
+use abi_stable::std_types::{ROption, RStr, RString};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, Weak};
@@ -10,6 +11,7 @@ use std::time::Instant;
 use sip_interop_abi::ffi::{HostServices, HostServicesRef};
 
 use super::timers::{self, TimerOwner};
+use crate::directory::{normalise_aor, Directory};
 use crate::metrics::PluginMetrics;
 
 /// Receives the timers that plugins arm (the host's live chain).
@@ -24,6 +26,7 @@ struct Entry {
     manifest_name: Arc<str>,
     metrics: Arc<PluginMetrics>,
     timers: Weak<dyn TimerSink>,
+    directory: Option<Arc<dyn Directory>>,
 }
 
 fn registry() -> &'static RwLock<HashMap<u64, Entry>> {
@@ -45,6 +48,9 @@ pub fn service_table() -> HostServicesRef {
             now_ns,
             arm_timer,
             cancel_timer,
+            explaining,
+            explain,
+            directory_home,
         }
         .leak_into_prefix()
     })
@@ -60,6 +66,7 @@ impl HandleGuard {
         manifest_name: &str,
         metrics: Arc<PluginMetrics>,
         timers: Weak<dyn TimerSink>,
+        directory: Option<Arc<dyn Directory>>,
     ) -> Self {
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         let entry = Entry {
@@ -67,6 +74,7 @@ impl HandleGuard {
             manifest_name: manifest_name.into(),
             metrics,
             timers,
+            directory,
         };
         registry()
             .write()
@@ -155,4 +163,47 @@ extern "C" fn cancel_timer(handle: u64, timer_id: u64) -> bool {
         Some(caller) => timers::cancel(timer_id, &caller),
         None => false,
     }
+}
+
+thread_local! {
+    /// The explanation being collected on this thread (`sip-interop explain`); `None` otherwise.
+    static EXPLANATION: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Collect what plugins say through `explain` on this thread until [`take_explanation`].
+pub fn start_explaining() {
+    EXPLANATION.with(|e| *e.borrow_mut() = Some(Vec::new()));
+}
+
+/// The lines collected since [`start_explaining`] (collection goes on).
+pub fn take_explanation() -> Vec<String> {
+    EXPLANATION.with(|e| e.borrow_mut().as_mut().map(std::mem::take).unwrap_or_default())
+}
+
+/// Stop collecting on this thread.
+pub fn stop_explaining() {
+    EXPLANATION.with(|e| *e.borrow_mut() = None);
+}
+
+extern "C" fn explaining(_handle: u64) -> bool {
+    EXPLANATION.with(|e| e.borrow().is_some())
+}
+
+extern "C" fn explain(_handle: u64, line: RStr<'_>) {
+    EXPLANATION.with(|e| {
+        if let Some(lines) = e.borrow_mut().as_mut() {
+            lines.push(line.as_str().to_string());
+        }
+    });
+}
+
+extern "C" fn directory_home(handle: u64, aor: RStr<'_>) -> ROption<RString> {
+    let key = normalise_aor(aor.as_str());
+    with_entry(handle, |e| {
+        e.directory
+            .as_ref()
+            .and_then(|d| d.home_of(&key).map(RString::from))
+    })
+    .flatten()
+    .into()
 }
