@@ -355,3 +355,66 @@ fn with_reload_watch_a_changed_config_file_is_picked_up() {
     let status = wait_for("chain generation: 2");
     assert!(status.contains("last reload: ok (file change"), "{status}");
 }
+
+#[test]
+fn explain_says_which_route_the_router_chose_and_why() {
+    let dir = temp_dir("cli-explain-router");
+    std::fs::write(
+        dir.join("users.csv"),
+        "aor,home\nalice@contoso.com,sip:10.1.1.1:5061;transport=tcp\n",
+    )
+    .unwrap();
+    let cfg = dir.join("host.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[directory]\nfile = \"users.csv\"\n\n[[chain]]\nname = \"router\"\nplugin = \"{}\"\n[chain.config]\nregistrar_pool = \"pool01.contoso.com\"\nlocal_domains = [\"contoso.com\"]\n\n[[chain.config.collection]]\nidentity = \"service:Registrar:pool01.contoso.com\"\n\n[[chain.config.route]]\nname = \"pool-edge\"\ncollection = \"service:Registrar:pool01.contoso.com\"\nmatch_uri = \"*.contoso.com\"\ntransport = \"tcp\"\ndestination = \"192.0.2.60\"\nport = 5060\n\n[[chain.config.route]]\nname = \"global-edge\"\nmatch_uri = \"*.contoso.com\"\ntransport = \"tcp\"\ndestination = \"192.0.2.70\"\nport = 5060\n",
+            plugin("matchuri_router").display()
+        ),
+    )
+    .unwrap();
+    let explain = |ruri: &str| {
+        let msg = dir.join("invite.sip");
+        let m = String::from_utf8(invite("explain-router", ""))
+            .unwrap()
+            .replace("sip:bob@example.com SIP/2.0", &format!("{ruri} SIP/2.0"));
+        std::fs::write(&msg, m).unwrap();
+        let out = run(&[
+            "explain",
+            "-c",
+            cfg.to_str().unwrap(),
+            msg.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    // The pool's own collection applies, not global; the next hop and stickiness key are shown.
+    let s = explain("sip:bob@emea.contoso.com");
+    assert!(
+        s.contains("· collection service:Registrar:pool01.contoso.com applies"),
+        "{s}"
+    );
+    assert!(
+        s.contains("· route pool-edge (*.contoso.com): matches"),
+        "{s}"
+    );
+    assert!(!s.contains("global-edge"), "global is not consulted: {s}");
+    assert!(
+        s.contains("1. tcp 192.0.2.60:5060 (IP literal)")
+            && s.contains("stickiness key 192.0.2.10"),
+        "{s}"
+    );
+    // A user in the directory goes home first.
+    let s = explain("sip:alice@contoso.com");
+    assert!(
+        s.contains("· local user alice@contoso.com: homed at"),
+        "{s}"
+    );
+    assert!(s.contains("1. tcp 10.1.1.1:5061"), "{s}");
+    // Nothing matches: the Lync answer.
+    let s = explain("sip:carol@example.org");
+    assert!(
+        s.contains("respond 404") && s.contains("ms-diagnostics: 1005"),
+        "{s}"
+    );
+}

@@ -27,6 +27,77 @@ pub(super) struct ExplainArgs {
     /// Print the message as it would leave the host.
     #[arg(long)]
     pub show_message: bool,
+    /// Look next hops given by name up in DNS now (RFC 3263), with the config's name servers.
+    #[arg(long)]
+    pub resolve: bool,
+}
+
+/// Where each target of a route verdict would go: the next hop, and its addresses in the order the
+/// proxy would try them for this source (looked up only with `--resolve`).
+fn print_next_hops(
+    targets: &[sip_interop_abi::sdk::Target],
+    source: std::net::SocketAddr,
+    cfg: &crate::config::ProxyConfig,
+    resolve: bool,
+) {
+    use crate::proxy::{order, plan, Candidate, Dns, DnsSettings, Health, Plan};
+    let dns = resolve
+        .then(|| {
+            Dns::start(&DnsSettings {
+                servers: cfg.dns_servers.clone(),
+                timeout: std::time::Duration::from_millis(cfg.dns_timeout_ms),
+                queue: 16,
+            })
+            .map_err(|e| println!("next hops: the resolver did not start: {e}"))
+            .ok()
+        })
+        .flatten();
+    for t in targets {
+        let hop = t.next_hop.as_deref().unwrap_or(&t.uri);
+        let key = t
+            .sticky_key
+            .clone()
+            .unwrap_or_else(|| source.ip().to_string());
+        println!("next hop {hop} (a Route header in the request would come first):");
+        let found = match plan(hop, t.transport) {
+            Err(e) => {
+                println!(
+                    "     cannot be sent: {} (the branch ends with {})",
+                    e.why, e.status
+                );
+                continue;
+            }
+            Ok(Plan::Ready(d)) => vec![Candidate::from(&d)],
+            Ok(Plan::Lookup(q)) => match &dns {
+                None => {
+                    println!("     {} is looked up in DNS when the request is sent (NAPTR, SRV, A/AAAA; --resolve looks it up now)", q.name);
+                    continue;
+                }
+                Some(dns) => match dns.locate_blocking(q) {
+                    Ok(c) if !c.is_empty() => c,
+                    Ok(_) => {
+                        println!("     DNS has no address for it: the branch would end with 503");
+                        continue;
+                    }
+                    Err(e) => {
+                        println!("     DNS failed: {e}");
+                        continue;
+                    }
+                },
+            },
+        };
+        let ordered = order(found, &key, &Health::default(), std::time::Instant::now());
+        println!("     tried in this order for stickiness key {key}:");
+        for (i, c) in ordered.iter().enumerate() {
+            println!(
+                "     {}. {} {} ({})",
+                i + 1,
+                c.transport.as_str(),
+                c.addr,
+                c.found_by
+            );
+        }
+    }
 }
 
 /// One line describing an edit.
@@ -102,7 +173,10 @@ fn describe_verdict(v: &Verdict) -> String {
                         s.push_str(&format!(" (stickiness key {key})"));
                     }
                     if let Some(d) = t.mark_down {
-                        s.push_str(&format!(" (failed addresses skipped for {} s)", d.as_secs()));
+                        s.push_str(&format!(
+                            " (failed addresses skipped for {} s)",
+                            d.as_secs()
+                        ));
                     }
                     s
                 })
@@ -214,6 +288,9 @@ pub(super) fn explain(a: &ExplainArgs) -> ExitCode {
             ),
             (v, Some(by)) => println!("result: {} (decided by {by})", describe_verdict(v)),
             (v, None) => println!("result: {}", describe_verdict(v)),
+        }
+        if let Verdict::Route(targets) = &out.verdict {
+            print_next_hops(targets, a.source, &host.config().config.proxy, a.resolve);
         }
         out.edited
     };

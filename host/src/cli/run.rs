@@ -29,21 +29,6 @@ pub(super) fn run(config_path: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if cfg.admin.enabled {
-        match admin::spawn(host.clone(), cfg.admin.listen) {
-            Ok(addr) => {
-                tracing::info!(%addr, "admin listener up: GET /metrics, GET /status, POST /reload")
-            }
-            Err(e) => {
-                eprintln!(
-                    "{}: admin.listen: cannot listen on {}: {e}",
-                    config_path.display(),
-                    cfg.admin.listen
-                );
-                return ExitCode::FAILURE;
-            }
-        }
-    }
     let _proxy = if cfg.listen.is_empty() {
         tracing::info!("no [[listen]] configured: running the admin interface only");
         None
@@ -64,6 +49,22 @@ pub(super) fn run(config_path: &Path) -> ExitCode {
             }
         }
     };
+    // The admin listener comes up last: once it answers, SIP is being received.
+    if cfg.admin.enabled {
+        match admin::spawn(host.clone(), cfg.admin.listen) {
+            Ok(addr) => {
+                tracing::info!(%addr, "admin listener up: GET /metrics, GET /status, POST /reload")
+            }
+            Err(e) => {
+                eprintln!(
+                    "{}: admin.listen: cannot listen on {}: {e}",
+                    config_path.display(),
+                    cfg.admin.listen
+                );
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     if cfg.reload.watch {
         spawn_watcher(
             host.clone(),

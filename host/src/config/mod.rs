@@ -14,6 +14,6 @@ pub use error::ConfigError;
 pub use load::{load_file, parse_str, LoadedConfig};
 pub use locate::{line_col, locate_path};
 pub use model::{
-    AdminConfig, HostConfig, ListenerConfig, LogFormat, LoggingConfig, PanicPolicy, PluginEntry,
-    ProxyConfig, ReloadConfig, TransportName, DirectoryConfig,
+    AdminConfig, DirectoryConfig, HostConfig, ListenerConfig, LogFormat, LoggingConfig,
+    PanicPolicy, PluginEntry, ProxyConfig, ReloadConfig, TransportName,
 };

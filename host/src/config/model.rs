@@ -90,6 +90,32 @@ pub struct ProxyConfig {
     /// Idle TCP connections are closed after this many seconds.
     #[serde(default = "default_idle")]
     pub idle_timeout_s: u64,
+    /// Name servers for next hops given by name (RFC 3263: NAPTR, SRV, A/AAAA), as `ip:port`;
+    /// empty = the system's /etc/resolv.conf.
+    #[serde(default)]
+    pub dns_servers: Vec<std::net::SocketAddr>,
+    /// Time for one DNS query, milliseconds.
+    #[serde(default = "default_dns_timeout")]
+    pub dns_timeout_ms: u64,
+    /// A next-hop address that gives no answer at all (not even 100 Trying) within this many
+    /// milliseconds is marked down and the request goes to its next address; the last address
+    /// waits the full Timer B/F.
+    #[serde(default = "default_next_hop_timeout")]
+    pub next_hop_timeout_ms: u64,
+    /// How long a failed next-hop address is tried last by later requests, seconds (a plugin's
+    /// target can say otherwise).
+    #[serde(default = "default_next_hop_down")]
+    pub next_hop_down_s: u64,
+}
+
+fn default_dns_timeout() -> u64 {
+    2000
+}
+fn default_next_hop_timeout() -> u64 {
+    5000
+}
+fn default_next_hop_down() -> u64 {
+    600
 }
 
 fn default_t1() -> u64 {

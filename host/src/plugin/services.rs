@@ -177,7 +177,12 @@ pub fn start_explaining() {
 
 /// The lines collected since [`start_explaining`] (collection goes on).
 pub fn take_explanation() -> Vec<String> {
-    EXPLANATION.with(|e| e.borrow_mut().as_mut().map(std::mem::take).unwrap_or_default())
+    EXPLANATION.with(|e| {
+        e.borrow_mut()
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    })
 }
 
 /// Stop collecting on this thread.

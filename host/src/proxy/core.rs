@@ -7,11 +7,13 @@ use std::sync::Arc;
 use sip_interop_abi::sdk::ResponseVerdict;
 use sip_interop_abi::sip::{disposition_of, Disposition, Message, Via};
 
+use super::next_hop::{Dns, Health, Located, Query};
 use super::timer::{TimerEvent, TimerKind, Timers};
 use super::tx::{ServerTx, TxTable};
 use crate::config::ProxyConfig;
 use crate::transport::{Destination, Inbound, Transport, Transports};
 use crate::Host;
+use crossbeam_channel::Sender;
 
 /// Everything the workers share.
 pub struct Core {
@@ -23,7 +25,16 @@ pub struct Core {
     pub(super) next_tx: AtomicU64,
     /// Our listening addresses: a Route or Via naming one of them is ours.
     pub(super) ours: Vec<SocketAddr>,
+    /// The resolver thread (RFC 3263 lookups).
+    pub(super) dns: Dns,
+    /// Next-hop addresses that failed recently.
+    pub(super) health: Health,
+    /// Work handed back to the workers (DNS answers).
+    pub(super) deferred: Sender<Deferred>,
 }
+
+/// Work a worker runs on behalf of another thread (the continuation of a DNS lookup).
+pub type Deferred = Box<dyn FnOnce(&Core) + Send>;
 
 impl Core {
     /// One message from a transport.
@@ -85,6 +96,19 @@ impl Core {
                 self.server_timer(&txr, &mut tx, ev.kind);
             }
         }
+    }
+
+    /// Look `query` up on the resolver thread; `then` runs on a worker with the answer. `false`
+    /// when the resolver's queue is full (`then` is not called).
+    pub(super) fn defer_lookup(
+        &self,
+        query: Query,
+        then: impl FnOnce(&Core, Located) + Send + 'static,
+    ) -> bool {
+        let back = self.deferred.clone();
+        self.dns.submit(query, move |found| {
+            let _ = back.send(Box::new(move |core: &Core| then(core, found)));
+        })
     }
 
     /// Send, logging failures (the transaction layer handles what follows).

@@ -5,14 +5,15 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sip_interop_abi::sdk::Target;
+use sip_interop_abi::sdk::{LocalFailure, Target};
 use sip_interop_abi::sip::Message;
 
 use super::build;
 use super::core::Core;
+use super::next_hop::{self, Candidate, Located, Plan};
 use super::timer::TimerKind;
 use super::tx::{Branch, BranchState, ServerState, ServerTx};
-use crate::transport::Transport;
+use crate::transport::{Destination, Transport};
 
 type TxRef = Arc<Mutex<ServerTx>>;
 
@@ -33,27 +34,135 @@ impl Core {
         self.check_complete(txr, tx);
     }
 
-    /// Send branch `b`.
+    /// Start branch `b`: plan its next hop, then send to the first address (at once for an IP
+    /// literal, after the DNS answer for a name).
     pub(super) fn start_branch(&self, txr: &TxRef, tx: &mut ServerTx, b: usize) {
-        let prepared = {
-            let Ok(m) = Message::parse(tx.routed()) else {
-                return;
-            };
-            let br = &tx.branches[b];
-            self.prepare(&m, &br.target, &br.id)
+        let hop = match Message::parse(tx.routed()) {
+            Ok(m) => self.next_hop_of(&m, &tx.branches[b].target).0,
+            Err(_) => return,
         };
-        let (bytes, dest) = match prepared {
-            Ok(x) => x,
+        match next_hop::plan(&hop, tx.branches[b].target.transport) {
             Err(e) => {
                 tracing::info!(tx = tx.id, target = %tx.branches[b].target.uri, "branch not sent: {}", e.why);
-                self.branch_final(tx, b, e.status, None);
-                return;
+                let failure = (e.status == 503).then_some(LocalFailure::Unresolvable);
+                self.branch_failed(tx, b, e.status, failure, e.why);
             }
-        };
-        if !self.send(&dest, &bytes) {
-            self.branch_final(tx, b, 503, None);
+            Ok(Plan::Ready(dest)) => {
+                tx.branches[b].hops = vec![Candidate::from(&dest)];
+                self.try_hops(txr, tx, b);
+            }
+            Ok(Plan::Lookup(q)) => {
+                tx.branches[b].state = BranchState::Resolving;
+                // Bounded even if the resolver never answers: Timer B/F.
+                let t1 = self.t1();
+                self.arm_branch(txr, tx, b, TimerKind::Timeout, t1 * 64);
+                let weak = Arc::downgrade(txr);
+                let submitted = self.defer_lookup(q, move |core, found| {
+                    let Some(txr) = weak.upgrade() else { return };
+                    let mut tx = txr.lock().unwrap_or_else(|p| p.into_inner());
+                    core.resolved(&txr, &mut tx, b, &hop, found);
+                });
+                if !submitted {
+                    let why = format!(
+                        "next hop {}: the DNS queue is full",
+                        tx.branches[b].target.uri
+                    );
+                    self.branch_failed(tx, b, 503, Some(LocalFailure::Unresolvable), why);
+                }
+            }
+        }
+    }
+
+    /// The DNS answer for branch `b`'s next hop `hop`.
+    fn resolved(&self, txr: &TxRef, tx: &mut ServerTx, b: usize, hop: &str, found: Located) {
+        if tx.ended || tx.branches[b].state != BranchState::Resolving {
             return;
         }
+        Core::disarm_branch(tx, b, TimerKind::Timeout);
+        if tx.answered || tx.cancelled || tx.final_sent {
+            tx.branches[b].state = BranchState::NotStarted;
+        } else {
+            match found {
+                Ok(c) if !c.is_empty() => {
+                    let br = &tx.branches[b];
+                    let key = br
+                        .target
+                        .sticky_key
+                        .clone()
+                        .unwrap_or_else(|| tx.ctx.source.ip().to_string());
+                    let ordered = next_hop::order(c, &key, &self.health, Instant::now());
+                    tracing::debug!(tx = tx.id, %hop, addresses = ordered.len(), first = %ordered[0].addr, "next hop resolved");
+                    tx.branches[b].hops = ordered;
+                    self.try_hops(txr, tx, b);
+                }
+                Ok(_) => {
+                    let why = format!("next hop {hop}: DNS has no address for it");
+                    tracing::info!(tx = tx.id, "{why}");
+                    self.branch_failed(tx, b, 503, Some(LocalFailure::Unresolvable), why);
+                }
+                Err(e) => {
+                    let why = format!("next hop {hop}: {e}");
+                    tracing::info!(tx = tx.id, "{why}");
+                    self.branch_failed(tx, b, 503, Some(LocalFailure::Unresolvable), why);
+                }
+            }
+        }
+        self.check_complete(txr, tx);
+    }
+
+    /// Send branch `b` to its current address; on a transport error mark it down and go on with the
+    /// next one (RFC 3263 §4.3). No address left: the branch ends with 503.
+    fn try_hops(&self, txr: &TxRef, tx: &mut ServerTx, b: usize) {
+        let pop_route = match Message::parse(tx.routed()) {
+            Ok(m) => self.next_hop_of(&m, &tx.branches[b].target).1,
+            Err(_) => return,
+        };
+        loop {
+            let br = &tx.branches[b];
+            let Some(c) = br.hops.get(br.hop) else {
+                let why = format!(
+                    "next hop of {}: no address could be sent to ({} tried)",
+                    br.target.uri,
+                    br.hops.len()
+                );
+                self.branch_failed(tx, b, 503, Some(LocalFailure::Unreachable), why);
+                return;
+            };
+            let dest = c.destination();
+            if br.hop > 0 {
+                // A new client transaction for the new address: a new branch id.
+                let base = br.retired.first().unwrap_or(&br.id).clone();
+                let id = format!("{base}.{}", br.hop);
+                self.table.add_branch(&id, txr);
+                let br = &mut tx.branches[b];
+                let old = std::mem::replace(&mut br.id, id);
+                br.retired.push(old);
+            }
+            let bytes = {
+                let Ok(m) = Message::parse(tx.routed()) else {
+                    return;
+                };
+                let br = &tx.branches[b];
+                self.build_forward(&m, &br.target, &br.id, &dest, pop_route.clone())
+            };
+            if self.send(&dest, &bytes) {
+                self.sent_to_hop(txr, tx, b, dest, bytes);
+                return;
+            }
+            self.mark_down(tx, b);
+            tx.branches[b].hop += 1;
+        }
+    }
+
+    /// Branch `b` went out to `dest`: Calling, with its timers.
+    fn sent_to_hop(
+        &self,
+        txr: &TxRef,
+        tx: &mut ServerTx,
+        b: usize,
+        dest: Destination,
+        bytes: Vec<u8>,
+    ) {
         let t1 = self.t1();
         let br = &mut tx.branches[b];
         br.dest = Some(dest);
@@ -61,10 +170,15 @@ impl Core {
         br.state = BranchState::Calling;
         br.started = Some(Instant::now());
         br.interval = t1;
+        let more = br.hop + 1 < br.hops.len();
         if dest.transport == Transport::Udp {
             self.arm_branch(txr, tx, b, TimerKind::Retransmit, t1);
         }
         self.arm_branch(txr, tx, b, TimerKind::Timeout, t1 * 64);
+        if more {
+            let after = Duration::from_millis(self.cfg.next_hop_timeout_ms);
+            self.arm_branch(txr, tx, b, TimerKind::Failover, after);
+        }
         if tx.invite {
             self.arm_branch(
                 txr,
@@ -74,6 +188,57 @@ impl Core {
                 Duration::from_secs(self.cfg.timer_c_s),
             );
         }
+    }
+
+    /// The current address of branch `b` failed: later requests try it last for a while.
+    fn mark_down(&self, tx: &ServerTx, b: usize) {
+        let br = &tx.branches[b];
+        let Some(c) = br.hops.get(br.hop) else { return };
+        let period = br
+            .target
+            .mark_down
+            .unwrap_or(Duration::from_secs(self.cfg.next_hop_down_s));
+        tracing::warn!(tx = tx.id, addr = %c.addr, transport = c.transport.as_str(), found_by = %c.found_by, down_for_s = period.as_secs(), "next-hop address failed: marked down");
+        self.health
+            .mark_down(c.transport, c.addr, Instant::now(), period);
+    }
+
+    /// Nothing at all came back from branch `b`'s address in time: mark it down and try the next.
+    fn fail_over(&self, txr: &TxRef, tx: &mut ServerTx, b: usize) {
+        self.mark_down(tx, b);
+        Core::disarm_client_timers(tx, b);
+        tx.branches[b].hop += 1;
+        if tx.answered || tx.cancelled || tx.final_sent {
+            tx.branches[b].state = BranchState::NotStarted;
+        } else {
+            self.try_hops(txr, tx, b);
+        }
+        self.check_complete(txr, tx);
+    }
+
+    /// Stop branch `b`'s client-transaction timers (retransmission, B/F, C, failover).
+    fn disarm_client_timers(tx: &mut ServerTx, b: usize) {
+        for k in [
+            TimerKind::Retransmit,
+            TimerKind::Timeout,
+            TimerKind::RingTimeout,
+            TimerKind::Failover,
+        ] {
+            Core::disarm_branch(tx, b, k);
+        }
+    }
+
+    /// The host ends branch `b` itself with `status` (no response from downstream).
+    pub(super) fn branch_failed(
+        &self,
+        tx: &mut ServerTx,
+        b: usize,
+        status: u16,
+        failure: Option<LocalFailure>,
+        why: String,
+    ) {
+        self.branch_final(tx, b, status, None);
+        tx.branches[b].failure = failure.map(|f| (f, why));
     }
 
     /// A branch ended with `status` (`response` = the answer received, our Via removed).
@@ -88,13 +253,7 @@ impl Core {
         br.state = BranchState::Completed;
         br.status = Some(status);
         br.response = response;
-        for k in [
-            TimerKind::Retransmit,
-            TimerKind::Timeout,
-            TimerKind::RingTimeout,
-        ] {
-            Core::disarm_branch(tx, b, k);
-        }
+        Core::disarm_client_timers(tx, b);
     }
 
     /// Stop every branch that is still going: never start the delayed ones, CANCEL the ringing ones
@@ -105,9 +264,10 @@ impl Core {
         }
         for b in 0..tx.branches.len() {
             match tx.branches[b].state {
-                BranchState::Waiting => {
+                BranchState::Waiting | BranchState::Resolving => {
                     tx.branches[b].state = BranchState::NotStarted;
                     Core::disarm_branch(tx, b, TimerKind::StartBranch);
+                    Core::disarm_branch(tx, b, TimerKind::Timeout);
                 }
                 BranchState::Calling => tx.branches[b].cancel_on_provisional = true,
                 BranchState::Proceeding => self.send_cancel(tx, b),
@@ -141,18 +301,32 @@ impl Core {
             .enumerate()
             .filter_map(|(i, b)| b.status.map(|s| (i, s)))
             .min_by_key(|&(i, s)| (if s >= 600 { 0 } else { s / 100 }, i));
-        let (status, response) = match best {
-            Some((i, s)) => (s, tx.branches[i].response.clone()),
-            None if tx.cancelled => (487, None),
-            None => (408, None),
+        let (status, response, failure) = match best {
+            Some((i, s)) => (
+                s,
+                tx.branches[i].response.clone(),
+                tx.branches[i].failure.clone(),
+            ),
+            None if tx.cancelled => (487, None, None),
+            None => (408, None, None),
         };
         let Ok(req) = Message::parse(&tx.request) else {
             return;
         };
         let local = build::local_tag(tx.id);
+        // An answer the host writes because the next hop failed says why, for people (Warning)
+        // and for the response hooks (the context's local failure).
+        let mut extra = Vec::new();
+        if let Some((kind, why)) = failure {
+            tx.ctx.local_failure = Some(kind);
+            extra.push((
+                "Warning".to_string(),
+                format!("399 sip-interop \"{}\"", why.replace('"', "'")),
+            ));
+        }
         match (status, response) {
             (503, _) => {
-                let r = build::reply(&req, 500, None, &local, &[]);
+                let r = build::reply(&req, 500, None, &local, &extra);
                 self.final_upstream(txr, tx, r, 500);
             }
             (s, Some(bytes)) => {
@@ -164,7 +338,7 @@ impl Core {
                 }
             }
             (s, None) => {
-                let r = build::reply(&req, s, None, &local, &[]);
+                let r = build::reply(&req, s, None, &local, &extra);
                 self.final_upstream(txr, tx, r, s);
             }
         }
@@ -217,7 +391,7 @@ impl Core {
         }
         tx.ended = true;
         self.table
-            .remove(&tx.key, tx.branches.iter().map(|b| b.id.clone()));
+            .remove(&tx.key, tx.branches.iter().flat_map(|b| b.ids()));
     }
 
     /// A due server-side timer.
@@ -268,11 +442,36 @@ impl Core {
                     self.arm_branch(txr, tx, b, TimerKind::Retransmit, after);
                 }
             }
-            TimerKind::Timeout
-                if state == BranchState::Calling
-                    || (!tx.invite && state == BranchState::Proceeding) =>
-            {
-                // Timer B / F: nothing final in time.
+            TimerKind::Failover if state == BranchState::Calling => self.fail_over(txr, tx, b),
+            TimerKind::Timeout if state == BranchState::Calling => {
+                // Timer B / F without any answer: this address is dead; the next one, if any.
+                let br = &tx.branches[b];
+                if br.hop + 1 < br.hops.len() {
+                    self.fail_over(txr, tx, b);
+                } else {
+                    self.mark_down(tx, b);
+                    let why = format!(
+                        "next hop of {}: no answer from {}",
+                        br.target.uri,
+                        br.hops
+                            .get(br.hop)
+                            .map(|c| c.addr.to_string())
+                            .unwrap_or_default()
+                    );
+                    self.branch_failed(tx, b, 408, Some(LocalFailure::Timeout), why);
+                    self.check_complete(txr, tx);
+                }
+            }
+            TimerKind::Timeout if state == BranchState::Resolving => {
+                let why = format!(
+                    "next hop of {}: DNS gave no answer in time",
+                    tx.branches[b].target.uri
+                );
+                self.branch_failed(tx, b, 503, Some(LocalFailure::Unresolvable), why);
+                self.check_complete(txr, tx);
+            }
+            TimerKind::Timeout if !tx.invite && state == BranchState::Proceeding => {
+                // Timer F after a provisional answer: nothing final in time.
                 self.branch_final(tx, b, 408, None);
                 self.check_complete(txr, tx);
             }

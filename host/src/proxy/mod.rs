@@ -7,14 +7,14 @@
 mod build;
 mod core;
 mod fork;
+mod next_hop;
 mod request;
 mod response;
-mod target;
 mod timer;
 mod tx;
 
 pub use build::{loop_hash, BRANCH_PREFIX};
-pub use target::{resolve, NoRoute};
+pub use next_hop::{order, plan, Candidate, Dns, DnsSettings, Health, NoRoute, Plan, Query};
 
 use crossbeam_channel::{bounded, select, Receiver};
 use std::net::SocketAddr;
@@ -22,7 +22,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use self::core::Core;
+use self::core::{Core, Deferred};
 use crate::config::{ListenerConfig, ProxyConfig, TransportName};
 use crate::transport::{Inbound, Limits, ListenerSpec, Transport, Transports};
 use crate::Host;
@@ -67,6 +67,12 @@ impl Proxy {
             .collect();
         let (in_tx, in_rx) = bounded::<Inbound>(cfg.queue_depth);
         let (timer_tx, timer_rx) = bounded::<TimerEvent>(cfg.queue_depth);
+        let (deferred_tx, deferred_rx) = bounded::<Deferred>(cfg.queue_depth);
+        let dns = Dns::start(&DnsSettings {
+            servers: cfg.dns_servers.clone(),
+            timeout: Duration::from_millis(cfg.dns_timeout_ms),
+            queue: cfg.queue_depth,
+        })?;
         let transports = Transports::start(&specs, limits(&cfg), in_tx)?;
         let ours = transports
             .local_addrs()
@@ -89,11 +95,23 @@ impl Proxy {
             timers: Timers::start(timer_tx),
             next_tx: AtomicU64::new(1),
             ours,
+            dns,
+            health: Health::default(),
+            deferred: deferred_tx,
         });
         let mut workers = Vec::with_capacity(workers_n);
         for i in 0..workers_n {
-            let (core, in_rx, timer_rx): (Arc<Core>, Receiver<Inbound>, Receiver<TimerEvent>) =
-                (core.clone(), in_rx.clone(), timer_rx.clone());
+            let (core, in_rx, timer_rx, deferred_rx): (
+                Arc<Core>,
+                Receiver<Inbound>,
+                Receiver<TimerEvent>,
+                Receiver<Deferred>,
+            ) = (
+                core.clone(),
+                in_rx.clone(),
+                timer_rx.clone(),
+                deferred_rx.clone(),
+            );
             workers.push(
                 std::thread::Builder::new()
                     .name(format!("sip-worker-{i}"))
@@ -105,6 +123,10 @@ impl Proxy {
                             },
                             recv(timer_rx) -> t => match t {
                                 Ok(t) => core.timer(t),
+                                Err(_) => return,
+                            },
+                            recv(deferred_rx) -> d => match d {
+                                Ok(d) => d(&core),
                                 Err(_) => return,
                             },
                         }

@@ -9,10 +9,14 @@ use sip_interop_abi::sip::{serialize, Message};
 
 use super::build::{self, loop_hash, loop_hash_of_branch};
 use super::core::{reply_dest, Core};
+use super::next_hop::Plan;
 use super::timer::TimerKind;
 use super::tx::{ServerKey, ServerState, ServerTx};
 use crate::chain::TxContext;
-use crate::transport::Inbound;
+use crate::transport::{Destination, Inbound};
+
+/// Our own Route entry to remove from a request: header index, and what remains of that line.
+pub(super) type PopRoute = Option<(usize, Option<String>)>;
 
 impl Core {
     /// A request that passed the RFC 3261 checks.
@@ -67,9 +71,7 @@ impl Core {
             return;
         };
         let id = build::branch_id(loop_hash(&bm), 0, 0);
-        if let Some((bytes, dest)) = self.forwardable(&bm, &target, &id) {
-            self.send(&dest, &bytes);
-        }
+        self.forward_stateless(&bm, &target, &id);
     }
 
     fn cancel(&self, inb: &Inbound, m: &Message<'_>, via: &sip_interop_abi::sip::Via<'_>) {
@@ -261,31 +263,40 @@ impl Core {
         }
     }
 
-    /// The bytes of `m` forwarded to `target` with branch `id`, and where they go. `None` when the
-    /// next hop cannot be resolved (logged).
-    pub(super) fn forwardable(
-        &self,
-        m: &Message<'_>,
-        target: &Target,
-        id: &str,
-    ) -> Option<(Vec<u8>, crate::transport::Destination)> {
-        match self.prepare(m, target, id) {
-            Ok(x) => Some(x),
-            Err(e) => {
-                tracing::debug!(target = %target.uri, "cannot forward: {}", e.why);
-                None
+    /// Forward `m` to `target` without a transaction (ACK for a 2xx): to the first address of its
+    /// next hop, after a DNS lookup when the next hop is a name.
+    pub(super) fn forward_stateless(&self, m: &Message<'_>, target: &Target, id: &str) {
+        let (hop, pop_route) = self.next_hop_of(m, target);
+        match super::next_hop::plan(&hop, target.transport) {
+            Err(e) => tracing::debug!(target = %target.uri, "cannot forward: {}", e.why),
+            Ok(Plan::Ready(dest)) => {
+                let bytes = self.build_forward(m, target, id, &dest, pop_route);
+                self.send(&dest, &bytes);
+            }
+            Ok(Plan::Lookup(q)) => {
+                let (bytes, target, id) = (m.bytes().to_vec(), target.clone(), id.to_string());
+                self.defer_lookup(q, move |core, found| {
+                    let Ok(m) = Message::parse(&bytes) else {
+                        return;
+                    };
+                    match found {
+                        Ok(c) if !c.is_empty() => {
+                            let dest = c[0].destination();
+                            let bytes = core.build_forward(&m, &target, &id, &dest, pop_route);
+                            core.send(&dest, &bytes);
+                        }
+                        Ok(_) => tracing::debug!(%hop, "cannot forward: no address"),
+                        Err(e) => tracing::debug!(%hop, "cannot forward: {e}"),
+                    }
+                });
             }
         }
     }
 
-    /// Build the forwarded copy of `m` for `target`: loose routing (our own Route popped, the next
-    /// Route or else the target is the next hop), Max-Forwards, Record-Route, our Via.
-    pub(super) fn prepare(
-        &self,
-        m: &Message<'_>,
-        target: &Target,
-        id: &str,
-    ) -> Result<(Vec<u8>, crate::transport::Destination), super::NoRoute> {
+    /// Where `m` goes when sent to `target` (RFC 3261 §16.6 loose routing): the first Route that
+    /// is not us, else the target's next hop, else its URI; and our own Route entry to pop (header
+    /// index, what remains of that line).
+    pub(super) fn next_hop_of(&self, m: &Message<'_>, target: &Target) -> (String, PopRoute) {
         use sip_interop_abi::sip::header_name::kind;
         use sip_interop_abi::sip::tokens::split_commas;
         use sip_interop_abi::sip::NameAddr;
@@ -327,14 +338,28 @@ impl Core {
                 break;
             }
         }
-        let hop = next_route.as_deref().unwrap_or(&target.uri);
-        let dest = super::resolve(hop, target.transport)?;
+        let hop = next_route
+            .or_else(|| target.next_hop.clone())
+            .unwrap_or_else(|| target.uri.clone());
+        (hop, pop_route)
+    }
+
+    /// The bytes of `m` forwarded to `target` at `dest` with branch `id`: Request-URI, Max-Forwards,
+    /// Record-Route, our Via, our Route popped.
+    pub(super) fn build_forward(
+        &self,
+        m: &Message<'_>,
+        target: &Target,
+        id: &str,
+        dest: &Destination,
+        pop_route: PopRoute,
+    ) -> Vec<u8> {
         let method = m.method().map(|x| x.as_str()).unwrap_or("");
         let dialog_creating = matches!(method, "INVITE" | "SUBSCRIBE" | "REFER")
             && m.to()
                 .and_then(|t| t.ok())
                 .is_some_and(|t| t.tag().is_none());
-        let local = self.local_for(&dest);
+        let local = self.local_for(dest);
         let record_route = (self.cfg.record_route && dialog_creating).then(|| {
             let t = if dest.transport == crate::transport::Transport::Tcp {
                 ";transport=tcp"
@@ -348,11 +373,11 @@ impl Core {
             m,
             &build::ForwardEdits {
                 request_uri: uri_changes.then_some(target.uri.as_str()),
-                via: self.via_for(&dest, id),
+                via: self.via_for(dest, id),
                 record_route,
                 pop_route,
             },
         );
-        Ok((serialize(m, &edits), dest))
+        serialize(m, &edits)
     }
 }

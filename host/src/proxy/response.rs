@@ -44,6 +44,13 @@ impl Core {
         };
         let is_invite = tx.invite;
         let state = tx.branches[b].state;
+        if state == BranchState::Calling {
+            // The address answers: it is up, and no failover is due.
+            Core::disarm_branch(&mut tx, b, TimerKind::Failover);
+            if let Some(d) = tx.branches[b].dest {
+                self.health.answered(d.transport, d.addr);
+            }
+        }
         if state == BranchState::Completed {
             // A retransmitted final answer: ACK it again (INVITE, non-2xx); a 2xx passes up.
             if is_invite && status >= 300 {
@@ -164,7 +171,11 @@ impl Core {
             let branch = format!("{BRANCH_PREFIX}0000000000000000-{tx:x}-{b}-end{n}");
             let via = self.via_for(&dest, &branch);
             if let Some((bytes, hop)) = build::dialog_request(&fwd, ok, method, cseq, &via) {
-                let to = super::resolve(&hop, dest.transport).unwrap_or(dest);
+                // The remote target is an address in practice; a name falls back to the branch's.
+                let to = match super::next_hop::plan(&hop, dest.transport) {
+                    Ok(super::next_hop::Plan::Ready(d)) => d,
+                    _ => dest,
+                };
                 self.send(&to, &bytes);
             }
         }

@@ -23,10 +23,12 @@ pub enum TimerKind {
     StartBranch = 3,
     /// D/K on a branch, H/I/J/L on the server side: the transaction is over.
     Done = 4,
+    /// A branch's next-hop address gave no answer at all in time: try the next address.
+    Failover = 5,
 }
 
 /// Number of [`TimerKind`]s (size of the generation arrays).
-pub const KINDS: usize = 5;
+pub const KINDS: usize = 6;
 
 /// A due timer.
 pub struct TimerEvent {

@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sip_interop_abi::sdk::Target;
+use sip_interop_abi::sdk::{LocalFailure, Target};
 use sip_interop_abi::sip::{Message, Via};
 
+use super::next_hop::Candidate;
 use super::timer::KINDS;
 use crate::chain::{Chain, TxContext};
 use crate::transport::Destination;
@@ -78,6 +79,8 @@ pub enum ServerState {
 pub enum BranchState {
     /// A delayed fork target, not started yet.
     Waiting,
+    /// Its next hop is being looked up in DNS.
+    Resolving,
     /// Never started (answered or cancelled first).
     NotStarted,
     /// Sent, nothing back yet (INVITE: Calling; non-INVITE: Trying).
@@ -114,6 +117,15 @@ pub struct Branch {
     pub interval: Duration,
     /// Timer generations by kind.
     pub gens: [u32; KINDS],
+    /// The addresses of the next hop, in the order they are tried.
+    pub hops: Vec<Candidate>,
+    /// The one in use (index into `hops`).
+    pub hop: usize,
+    /// Ids of earlier attempts on other addresses (still in the table, so their late answers are
+    /// recognised and ignored).
+    pub retired: Vec<String>,
+    /// Why the host ended this branch itself, when it did (no address, unreachable, no answer).
+    pub failure: Option<(LocalFailure, String)>,
 }
 
 impl Branch {
@@ -132,14 +144,26 @@ impl Branch {
             cancel_sent: false,
             interval: Duration::ZERO,
             gens: [0; KINDS],
+            hops: Vec::new(),
+            hop: 0,
+            retired: Vec::new(),
+            failure: None,
         }
+    }
+
+    /// Every id this branch was sent with.
+    pub fn ids(&self) -> impl Iterator<Item = String> + '_ {
+        std::iter::once(self.id.clone()).chain(self.retired.iter().cloned())
     }
 
     /// Whether it still waits for something.
     pub fn pending(&self) -> bool {
         matches!(
             self.state,
-            BranchState::Waiting | BranchState::Calling | BranchState::Proceeding
+            BranchState::Waiting
+                | BranchState::Resolving
+                | BranchState::Calling
+                | BranchState::Proceeding
         )
     }
 }

@@ -1,6 +1,8 @@
 //! Shared helpers for the host's integration tests.
 #![allow(dead_code)]
 
+pub mod sipp;
+
 use std::path::{Path, PathBuf};
 
 use sip_interop_host::config::{parse_str, LoadedConfig};
