@@ -35,7 +35,8 @@ pub struct TargetFfi {
     /// Requests with the same key stick to the same address of a multi-address next hop; empty =
     /// the source address of the request.
     pub sticky_key: RString,
-    /// How long an address that failed is skipped by later requests, in seconds; 0 = host default.
+    /// How long an address that failed is skipped by later requests, in seconds; 0 = host default,
+    /// `u32::MAX` = never skipped.
     pub mark_down_s: u32,
 }
 

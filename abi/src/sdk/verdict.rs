@@ -101,7 +101,8 @@ pub struct Target {
     /// Requests with the same key stick to the same address of a multi-address next hop (`None`:
     /// the request's source address).
     pub sticky_key: Option<String>,
-    /// How long an address that failed is skipped by later requests (`None`: the host's default).
+    /// How long an address that failed is skipped by later requests (`None`: the host's default;
+    /// zero: never skipped, only this request moves on to the next address).
     pub mark_down: Option<Duration>,
 }
 
@@ -239,10 +240,11 @@ impl From<Verdict> for VerdictFfi {
                         min_answer_ms: ms(t.min_answer),
                         next_hop: t.next_hop.unwrap_or_default().into(),
                         sticky_key: t.sticky_key.unwrap_or_default().into(),
-                        mark_down_s: t
-                            .mark_down
-                            .map(|d| d.as_secs().clamp(1, u32::MAX as u64) as u32)
-                            .unwrap_or(0),
+                        mark_down_s: match t.mark_down {
+                            None => 0,
+                            Some(d) if d.is_zero() => u32::MAX,
+                            Some(d) => d.as_secs().clamp(1, u32::MAX as u64 - 1) as u32,
+                        },
                     })
                     .collect::<RVec<_>>(),
             ),
@@ -274,8 +276,11 @@ impl From<VerdictFfi> for Verdict {
                         min_answer: Duration::from_millis(t.min_answer_ms.into()),
                         next_hop: (!t.next_hop.is_empty()).then(|| t.next_hop.into_string()),
                         sticky_key: (!t.sticky_key.is_empty()).then(|| t.sticky_key.into_string()),
-                        mark_down: (t.mark_down_s != 0)
-                            .then(|| Duration::from_secs(t.mark_down_s.into())),
+                        mark_down: match t.mark_down_s {
+                            0 => None,
+                            u32::MAX => Some(Duration::ZERO),
+                            n => Some(Duration::from_secs(n.into())),
+                        },
                     })
                     .collect(),
             ),

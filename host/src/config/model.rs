@@ -63,7 +63,8 @@ pub struct ProxyConfig {
     /// RFC 3261 Timer C: how long an INVITE branch may ring without a final answer, seconds.
     #[serde(default = "default_timer_c")]
     pub timer_c_s: u64,
-    /// Transactions in progress at most; beyond it new requests get 503 with Retry-After.
+    /// Transactions in progress (no final answer yet) at most; beyond it new requests get 503 with
+    /// Retry-After. Completed transactions that linger for their RFC 3261 timers do not count.
     #[serde(default = "default_max_transactions")]
     pub max_transactions: usize,
     /// Messages queued for the workers at most; beyond it new requests get 503 (or are dropped).

@@ -44,7 +44,8 @@ impl Core {
         match next_hop::plan(&hop, tx.branches[b].target.transport) {
             Err(e) => {
                 tracing::info!(tx = tx.id, target = %tx.branches[b].target.uri, "branch not sent: {}", e.why);
-                let failure = (e.status == 503).then_some(LocalFailure::Unresolvable);
+                // Planning needs no DNS: a 503 here is a transport this build cannot send on.
+                let failure = (e.status == 503).then_some(LocalFailure::Unreachable);
                 self.branch_failed(tx, b, e.status, failure, e.why);
             }
             Ok(Plan::Ready(dest)) => {
@@ -198,6 +199,10 @@ impl Core {
             .target
             .mark_down
             .unwrap_or(Duration::from_secs(self.cfg.next_hop_down_s));
+        if period.is_zero() {
+            tracing::info!(tx = tx.id, addr = %c.addr, "next-hop address failed (not marked down: the target says never)");
+            return;
+        }
         tracing::warn!(tx = tx.id, addr = %c.addr, transport = c.transport.as_str(), found_by = %c.found_by, down_for_s = period.as_secs(), "next-hop address failed: marked down");
         self.health
             .mark_down(c.transport, c.addr, Instant::now(), period);
@@ -361,6 +366,7 @@ impl Core {
 
     /// Server transaction bookkeeping after a final answer went upstream.
     pub(super) fn after_final(&self, txr: &TxRef, tx: &mut ServerTx, sent: Vec<u8>, status: u16) {
+        self.settle(tx);
         let udp = tx.reply_to.transport == Transport::Udp;
         tx.last_response = Some(sent);
         if tx.invite && status >= 300 {
@@ -384,8 +390,17 @@ impl Core {
         }
     }
 
+    /// The transaction no longer counts against `max_transactions` (counted once).
+    fn settle(&self, tx: &mut ServerTx) {
+        if !tx.settled {
+            tx.settled = true;
+            self.table.settled();
+        }
+    }
+
     /// Take the transaction out of the table.
     pub(super) fn end(&self, tx: &mut ServerTx) {
+        self.settle(tx);
         if tx.ended {
             return;
         }

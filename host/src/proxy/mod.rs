@@ -141,9 +141,14 @@ impl Proxy {
         self.core.transports.local_addrs()
     }
 
-    /// Transactions in progress.
+    /// Transactions in the table (in progress and lingering for their RFC 3261 timers).
     pub fn live_transactions(&self) -> usize {
         self.core.table.live()
+    }
+
+    /// Transactions without a final answer yet (what `max_transactions` bounds).
+    pub fn transactions_in_progress(&self) -> usize {
+        self.core.table.in_progress()
     }
 
     /// Transaction timers pending.

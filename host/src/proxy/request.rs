@@ -244,6 +244,7 @@ impl Core {
             gens: Default::default(),
             interval: Duration::ZERO,
             ended: false,
+            settled: false,
         }
     }
 

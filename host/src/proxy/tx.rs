@@ -208,6 +208,8 @@ pub struct ServerTx {
     pub interval: Duration,
     /// Removed from the table.
     pub ended: bool,
+    /// No longer counted against the in-progress limit (a final answer went up, or it ended).
+    pub settled: bool,
 }
 
 impl ServerTx {
@@ -226,6 +228,7 @@ pub struct TxTable {
     by_key: Mutex<HashMap<ServerKey, TxRef>>,
     by_branch: Mutex<HashMap<String, TxRef>>,
     live: AtomicUsize,
+    in_progress: AtomicUsize,
 }
 
 impl TxTable {
@@ -238,16 +241,19 @@ impl TxTable {
             .cloned()
     }
 
-    /// Insert unless the table holds `max` already; `Err` = full. `Ok(Some(existing))` when another
-    /// worker inserted the same key first (a retransmission raced the original).
+    /// Insert unless `max` transactions are in progress already; `Err` = full. `Ok(Some(existing))`
+    /// when another worker inserted the same key first (a retransmission raced the original).
+    /// Completed transactions that linger for their RFC 3261 timers (to absorb retransmissions) do
+    /// not count: their number is bounded by the call rate times 64×T1.
     pub fn insert(&self, key: ServerKey, tx: TxRef, max: usize) -> Result<Option<TxRef>, ()> {
         let mut m = self.by_key.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(existing) = m.get(&key) {
             return Ok(Some(existing.clone()));
         }
-        if m.len() >= max {
+        if self.in_progress.load(Ordering::Relaxed) >= max {
             return Err(());
         }
+        self.in_progress.fetch_add(1, Ordering::Relaxed);
         m.insert(key, tx);
         self.live.store(m.len(), Ordering::Relaxed);
         Ok(None)
@@ -283,8 +289,18 @@ impl TxTable {
         self.live.store(m.len(), Ordering::Relaxed);
     }
 
-    /// Transactions in the table.
+    /// Transactions in the table (in progress and lingering).
     pub fn live(&self) -> usize {
         self.live.load(Ordering::Relaxed)
+    }
+
+    /// A transaction stopped counting as in progress.
+    pub fn settled(&self) {
+        self.in_progress.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Transactions without a final answer yet.
+    pub fn in_progress(&self) -> usize {
+        self.in_progress.load(Ordering::Relaxed)
     }
 }
