@@ -37,11 +37,24 @@ impl Core {
     /// Start branch `b`: plan its next hop, then send to the first address (at once for an IP
     /// literal, after the DNS answer for a name).
     pub(super) fn start_branch(&self, txr: &TxRef, tx: &mut ServerTx, b: usize) {
-        let hop = match Message::parse(tx.routed()) {
-            Ok(m) => self.next_hop_of(&m, &tx.branches[b].target).0,
-            Err(_) => return,
+        // One parse: the next hop, our Route to pop and, for an IP literal, the bytes to send.
+        let (hop, planned, ready) = {
+            let Ok(m) = Message::parse(tx.routed()) else {
+                return;
+            };
+            let br = &tx.branches[b];
+            let (hop, pop_route) = self.next_hop_of(&m, &br.target);
+            let planned = next_hop::plan(&hop, br.target.transport);
+            let ready = match &planned {
+                Ok(Plan::Ready(dest)) => {
+                    Some(self.build_forward(&m, &br.target, &br.id, dest, pop_route.clone()))
+                }
+                _ => None,
+            };
+            tx.branches[b].pop_route = pop_route;
+            (hop, planned, ready)
         };
-        match next_hop::plan(&hop, tx.branches[b].target.transport) {
+        match planned {
             Err(e) => {
                 tracing::info!(tx = tx.id, target = %tx.branches[b].target.uri, "branch not sent: {}", e.why);
                 // Planning needs no DNS: a 503 here is a transport this build cannot send on.
@@ -50,7 +63,10 @@ impl Core {
             }
             Ok(Plan::Ready(dest)) => {
                 tx.branches[b].hops = vec![Candidate::from(&dest)];
-                self.try_hops(txr, tx, b);
+                let bytes = ready.unwrap_or_default();
+                if !self.attempt(txr, tx, b, dest, bytes) {
+                    self.try_hops(txr, tx, b);
+                }
             }
             Ok(Plan::Lookup(q)) => {
                 tx.branches[b].state = BranchState::Resolving;
@@ -114,10 +130,6 @@ impl Core {
     /// Send branch `b` to its current address; on a transport error mark it down and go on with the
     /// next one (RFC 3263 §4.3). No address left: the branch ends with 503.
     fn try_hops(&self, txr: &TxRef, tx: &mut ServerTx, b: usize) {
-        let pop_route = match Message::parse(tx.routed()) {
-            Ok(m) => self.next_hop_of(&m, &tx.branches[b].target).1,
-            Err(_) => return,
-        };
         loop {
             let br = &tx.branches[b];
             let Some(c) = br.hops.get(br.hop) else {
@@ -144,15 +156,31 @@ impl Core {
                     return;
                 };
                 let br = &tx.branches[b];
-                self.build_forward(&m, &br.target, &br.id, &dest, pop_route.clone())
+                self.build_forward(&m, &br.target, &br.id, &dest, br.pop_route.clone())
             };
-            if self.send(&dest, &bytes) {
-                self.sent_to_hop(txr, tx, b, dest, bytes);
+            if self.attempt(txr, tx, b, dest, bytes) {
                 return;
             }
-            self.mark_down(tx, b);
-            tx.branches[b].hop += 1;
         }
+    }
+
+    /// Send branch `b`'s `bytes` to `dest`: on success it is Calling; on a transport error the
+    /// address is marked down and the branch moves to its next one (`false`).
+    fn attempt(
+        &self,
+        txr: &TxRef,
+        tx: &mut ServerTx,
+        b: usize,
+        dest: Destination,
+        bytes: Vec<u8>,
+    ) -> bool {
+        if self.send(&dest, &bytes) {
+            self.sent_to_hop(txr, tx, b, dest, bytes);
+            return true;
+        }
+        self.mark_down(tx, b);
+        tx.branches[b].hop += 1;
+        false
     }
 
     /// Branch `b` went out to `dest`: Calling, with its timers.

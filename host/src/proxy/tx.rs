@@ -10,6 +10,7 @@ use sip_interop_abi::sdk::{LocalFailure, Target};
 use sip_interop_abi::sip::{Message, Via};
 
 use super::next_hop::Candidate;
+use super::request::PopRoute;
 use super::timer::KINDS;
 use crate::chain::{Chain, TxContext};
 use crate::transport::Destination;
@@ -126,6 +127,8 @@ pub struct Branch {
     pub retired: Vec<String>,
     /// Why the host ended this branch itself, when it did (no address, unreachable, no answer).
     pub failure: Option<(LocalFailure, String)>,
+    /// Our own Route entry removed from what this branch sends.
+    pub pop_route: PopRoute,
 }
 
 impl Branch {
@@ -148,6 +151,7 @@ impl Branch {
             hop: 0,
             retired: Vec::new(),
             failure: None,
+            pop_route: None,
         }
     }
 

@@ -3,9 +3,9 @@
 //! Lync form (`504` with `ms-diagnostics`).
 
 use sip_interop_abi::prelude::*;
-use sip_interop_abi::sdk::{host, ConfigError, LocalFailure, Transport as SdkTransport};
+use sip_interop_abi::sdk::{host, ConfigError, LocalFailure};
 
-use crate::routing::{decide, Config, Decision, Directory, FailureKind, RequestFacts, Transport};
+use crate::routing::{decide, Config, Decision, Directory, FailureKind, RequestFacts};
 
 /// Scratchpad key: the next hop this plugin chose (for its response hook and later plugins).
 pub const DESTINATION_KEY: &str = "router.destination";
@@ -44,15 +44,6 @@ struct HostDirectory;
 impl Directory for HostDirectory {
     fn home_of(&self, user_at_host: &str) -> Option<String> {
         host::directory_home(user_at_host)
-    }
-}
-
-fn sdk_transport(t: Transport) -> SdkTransport {
-    match t {
-        Transport::Any => SdkTransport::Any,
-        Transport::Udp => SdkTransport::Udp,
-        Transport::Tcp => SdkTransport::Tcp,
-        Transport::Tls => SdkTransport::Tls,
     }
 }
 
@@ -140,15 +131,14 @@ rule: array of {name, priority 1..=200, enabled, match, match_full_uri, replace,
             }
             Decision::Route(hop) => {
                 host::counter_add("routed", 1);
-                let original = uri.to_string();
-                if hop.request_uri != original {
+                if hop.request_uri != uri {
                     req.set_request_uri(&hop.request_uri);
                 }
                 ctx.set_text(DESTINATION_KEY, &hop.next_hop);
                 ctx.set_text(MATCHED_BY_KEY, &hop.matched_by);
                 Verdict::Route(vec![Target::new(&hop.request_uri)
                     .next_hop(&hop.next_hop)
-                    .transport(sdk_transport(hop.transport))
+                    .transport(hop.transport)
                     .sticky_key(&hop.sticky_key)
                     .mark_down(hop.mark_down)])
             }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,9 @@ use crate::transport::Transport;
 #[derive(Default)]
 pub struct Health {
     down: Mutex<HashMap<(Transport, SocketAddr), Instant>>,
+    /// Some mark exists (expired or not): lets the per-response [`Health::answered`] skip the lock
+    /// when nothing was ever marked.
+    any: AtomicBool,
 }
 
 impl Health {
@@ -25,6 +29,7 @@ impl Health {
     ) {
         let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
         down.insert((transport, addr), now + period);
+        self.any.store(true, Ordering::Relaxed);
         // Bounded: expired marks go whenever a new one is set.
         if down.len() > 1024 {
             down.retain(|_, until| *until > now);
@@ -33,6 +38,9 @@ impl Health {
 
     /// Whether `addr` is marked down at `now`.
     pub fn is_down(&self, transport: Transport, addr: SocketAddr, now: Instant) -> bool {
+        if !self.any.load(Ordering::Relaxed) {
+            return false;
+        }
         let down = self.down.lock().unwrap_or_else(|p| p.into_inner());
         down.get(&(transport, addr))
             .is_some_and(|until| *until > now)
@@ -40,9 +48,13 @@ impl Health {
 
     /// `addr` answered: forget its mark.
     pub fn answered(&self, transport: Transport, addr: SocketAddr) {
+        if !self.any.load(Ordering::Relaxed) {
+            return;
+        }
         let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
-        if !down.is_empty() {
-            down.remove(&(transport, addr));
+        down.remove(&(transport, addr));
+        if down.is_empty() {
+            self.any.store(false, Ordering::Relaxed);
         }
     }
 

@@ -33,7 +33,7 @@ impl From<&Destination> for Candidate {
             addr: d.addr,
             rank: 0,
             weight: 0,
-            found_by: "IP literal".into(),
+            found_by: std::borrow::Cow::Borrowed("IP literal"),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! equals — starting at the one the stickiness key picks, so one client keeps reaching the same
 //! server; addresses marked down go last.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -20,7 +21,7 @@ pub struct Candidate {
     /// SRV weight (higher first among equals before the stickiness rotation).
     pub weight: u16,
     /// How it was found, for `explain` and logs (for example `SRV _sip._udp.example.com`).
-    pub found_by: String,
+    pub found_by: Cow<'static, str>,
 }
 
 fn key_hash(key: &str) -> u64 {
@@ -88,7 +89,7 @@ mod tests {
             addr: addr.parse().unwrap(),
             rank,
             weight: 10,
-            found_by: String::new(),
+            found_by: Cow::Borrowed(""),
         }
     }
 

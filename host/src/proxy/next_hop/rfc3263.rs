@@ -44,7 +44,7 @@ async fn addresses(
                 addr: SocketAddr::new(ip, port),
                 rank,
                 weight,
-                found_by: found_by.to_string(),
+                found_by: found_by.to_string().into(),
             })
             .collect()),
         Err(e) if e.is_no_records_found() || e.is_nx_domain() => Ok(Vec::new()),
@@ -144,7 +144,7 @@ pub async fn locate(r: &TokioResolver, q: &Query) -> Result<Vec<Candidate>, Stri
         let name = replacement.trim_end_matches('.');
         if let Some(found) = srv(r, name, *t, (i as u32 + 1) << 16).await? {
             out.extend(found.into_iter().map(|mut c| {
-                c.found_by = format!("NAPTR {} → {}", q.name, c.found_by);
+                c.found_by = format!("NAPTR {} → {}", q.name, c.found_by).into();
                 c
             }));
         }

@@ -11,37 +11,8 @@ use crate::routing::directory::Directory;
 use crate::routing::explain::{note, Explain};
 use crate::routing::rules::{find_rule, RuleTarget};
 
-/// Outgoing transport of a next hop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Transport {
-    /// As the next-hop URI and RFC 3263 say.
-    Any,
-    /// UDP.
-    Udp,
-    /// TCP.
-    Tcp,
-    /// TLS over TCP.
-    Tls,
-}
-
-impl Transport {
-    /// Lower-case name (`any` when unspecified), as in a `transport=` URI parameter.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transport::Any => "any",
-            Transport::Udp => "udp",
-            Transport::Tcp => "tcp",
-            Transport::Tls => "tls",
-        }
-    }
-
-    /// `udp`, `tcp`, `tls` (any case); `None` otherwise.
-    pub fn parse(s: &str) -> Option<Transport> {
-        [Transport::Udp, Transport::Tcp, Transport::Tls]
-            .into_iter()
-            .find(|t| t.as_str().eq_ignore_ascii_case(s))
-    }
-}
+/// Outgoing transport of a next hop: the SDK's (`Any` = as the next-hop URI and RFC 3263 say).
+pub use sip_interop_abi::sdk::Transport;
 
 /// What the adapter knows about the request.
 #[derive(Clone, Copy, Debug)]
