@@ -152,7 +152,10 @@ fn hop_request(fwd: &Message<'_>, method: &str, to: Option<&str>) -> Vec<u8> {
 }
 
 /// The in-dialog request (`ACK` for the 2xx, then `BYE`) that ends a dialog a branch established too
-/// soon: Request-URI from the 2xx's Contact, Route from its Record-Route reversed, our own Via.
+/// soon: Request-URI from the 2xx's Contact, our own Via, and as Route the Record-Route entries of
+/// the proxies between us and the callee (those above our own entry), reversed. Our own entry and
+/// the ones upstream of it are not ours to visit: sending to them would loop the request back
+/// through this proxy, where the ACK and the BYE could overtake each other.
 /// Returns the request and the URI of its first hop.
 pub fn dialog_request(
     forwarded: &Message<'_>,
@@ -160,17 +163,17 @@ pub fn dialog_request(
     method: &str,
     seq: u32,
     via: &str,
+    is_ours: impl Fn(&str) -> bool,
 ) -> Option<(Vec<u8>, String)> {
     let contact = ok.contacts().next()?.ok()?;
     let target = contact.uri_str.to_string();
-    let routes: Vec<String> = ok
+    let mut routes: Vec<String> = ok
         .record_routes()
         .filter_map(|r| r.ok())
+        .take_while(|r| !is_ours(r.uri_str))
         .map(|r| format!("<{}>", r.uri_str))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
         .collect();
+    routes.reverse();
     let first_hop = routes
         .first()
         .map(|r| r.trim_matches(['<', '>']).to_string())
@@ -304,6 +307,57 @@ mod tests {
             a.contains("To: <sip:bob@example.com>;tag=99\r\n") && a.contains("CSeq: 7 ACK\r\n"),
             "{a}"
         );
+    }
+
+    #[test]
+    fn a_dialog_the_proxy_ends_itself_routes_only_through_proxies_downstream_of_it() {
+        let m = Message::parse(INV).unwrap();
+        let ours = |uri: &str| uri.contains("127.0.0.1:5070");
+        let ok = |rr: &str| {
+            format!("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-sih-1\r\n{rr}From: <sip:alice@example.org>;tag=1\r\nTo: <sip:bob@example.com>;tag=99\r\nCall-ID: c1@example.org\r\nCSeq: 7 INVITE\r\nContact: <sip:bob@192.0.2.20:5062>\r\nContent-Length: 0\r\n\r\n")
+        };
+        // Record-Route as the callee returns it: the proxy nearest the callee first, then us, then
+        // the one upstream of us.
+        let both = ok("Record-Route: <sip:192.0.2.40;lr>, <sip:127.0.0.1:5070;lr>\r\nRecord-Route: <sip:192.0.2.5;lr>\r\n");
+        let r = Message::parse(both.as_bytes()).unwrap();
+        let (bye, hop) = dialog_request(
+            &m,
+            &r,
+            "BYE",
+            8,
+            "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-x",
+            ours,
+        )
+        .unwrap();
+        let bye = String::from_utf8(bye).unwrap();
+        assert_eq!(hop, "sip:192.0.2.40;lr");
+        assert!(
+            bye.starts_with("BYE sip:bob@192.0.2.20:5062 SIP/2.0\r\n"),
+            "{bye}"
+        );
+        assert_eq!(bye.matches("Route: ").count(), 1, "{bye}");
+        assert!(
+            bye.contains("Route: <sip:192.0.2.40;lr>\r\n")
+                && bye.contains("To: <sip:bob@example.com>;tag=99\r\n")
+                && bye.contains("CSeq: 8 BYE\r\n"),
+            "{bye}"
+        );
+        assert_eq!(Message::parse(bye.as_bytes()).unwrap().validate(), Ok(()));
+        // Only our own entry: straight to the callee's Contact, no Route back through us.
+        let alone = ok("Record-Route: <sip:127.0.0.1:5070;lr>\r\n");
+        let r = Message::parse(alone.as_bytes()).unwrap();
+        let (ack, hop) = dialog_request(
+            &m,
+            &r,
+            "ACK",
+            7,
+            "SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-y",
+            ours,
+        )
+        .unwrap();
+        let ack = String::from_utf8(ack).unwrap();
+        assert_eq!(hop, "sip:bob@192.0.2.20:5062");
+        assert!(!ack.contains("Route:"), "{ack}");
     }
 
     #[test]

@@ -184,6 +184,14 @@ impl Core {
         })
     }
 
+    /// Whether a SIP URI (as in a Route or Record-Route) names this proxy.
+    pub(super) fn is_our_uri(&self, uri: &str) -> bool {
+        sip_interop_abi::sip::Uri::parse(uri)
+            .ok()
+            .and_then(|u| u.as_sip().map(|s| self.is_us(s.host_text, s.port)))
+            .unwrap_or(false)
+    }
+
     /// RFC 3261 timers in this proxy's configuration.
     pub(super) fn t1(&self) -> std::time::Duration {
         std::time::Duration::from_millis(self.cfg.t1_ms)

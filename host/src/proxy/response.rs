@@ -55,6 +55,9 @@ impl Core {
             // A retransmitted final answer: ACK it again (INVITE, non-2xx); a 2xx passes up.
             if is_invite && status >= 300 {
                 self.ack_branch(&tx.branches[b].request, m, tx.branches[b].dest);
+            } else if is_invite && tx.branches[b].ended_too_soon {
+                let br = &tx.branches[b];
+                self.end_answered_branch(&br.request, m, br.dest, tx.id, b, false);
             } else if (200..300).contains(&status) && is_invite {
                 self.forward_response(&mut tx, &popped);
             }
@@ -101,7 +104,9 @@ impl Core {
                         tx.branches[b].dest,
                         tx.id,
                         b,
+                        true,
                     );
+                    tx.branches[b].ended_too_soon = true;
                     self.branch_final(&mut tx, b, 480, None);
                     self.check_complete(&txr, &mut tx);
                     return;
@@ -154,7 +159,8 @@ impl Core {
         self.send(&dest, &build::ack_for(&fwd, response));
     }
 
-    /// End a dialog a branch set up too soon: ACK its 2xx, then BYE.
+    /// End a dialog a branch set up too soon: ACK its 2xx, then BYE (`with_bye`; a retransmitted
+    /// 2xx only gets the ACK again).
     fn end_answered_branch(
         &self,
         forwarded: &[u8],
@@ -162,15 +168,19 @@ impl Core {
         dest: Option<crate::transport::Destination>,
         tx: u64,
         b: usize,
+        with_bye: bool,
     ) {
         let (Ok(fwd), Some(dest)) = (Message::parse(forwarded), dest) else {
             return;
         };
         let seq = fwd.cseq().and_then(|c| c.ok()).map(|c| c.seq).unwrap_or(1);
-        for (method, cseq, n) in [("ACK", seq, 0), ("BYE", seq + 1, 1)] {
+        let requests = [("ACK", seq, 0), ("BYE", seq + 1, 1)];
+        for &(method, cseq, n) in &requests[..if with_bye { 2 } else { 1 }] {
             let branch = format!("{BRANCH_PREFIX}0000000000000000-{tx:x}-{b}-end{n}");
             let via = self.via_for(&dest, &branch);
-            if let Some((bytes, hop)) = build::dialog_request(&fwd, ok, method, cseq, &via) {
+            if let Some((bytes, hop)) =
+                build::dialog_request(&fwd, ok, method, cseq, &via, |uri| self.is_our_uri(uri))
+            {
                 // The remote target is an address in practice; a name falls back to the branch's.
                 let to = match super::next_hop::plan(&hop, dest.transport) {
                     Ok(super::next_hop::Plan::Ready(d)) => d,

@@ -129,6 +129,9 @@ pub struct Branch {
     pub failure: Option<(LocalFailure, String)>,
     /// Our own Route entry removed from what this branch sends.
     pub pop_route: PopRoute,
+    /// Its 2xx came sooner than the target's `min_answer`: the proxy ACKed it and sent BYE, and
+    /// absorbs its retransmissions (ACKing them again) instead of passing them up.
+    pub ended_too_soon: bool,
 }
 
 impl Branch {
@@ -152,6 +155,7 @@ impl Branch {
             retired: Vec::new(),
             failure: None,
             pop_route: None,
+            ended_too_soon: false,
         }
     }
 
