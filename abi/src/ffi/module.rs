@@ -9,7 +9,7 @@ use super::{HostServicesRef, Manifest, PluginInstanceBox};
 
 /// The generation of the plugin interface. The host refuses a plugin whose generation differs, with a
 /// one-line reason; `abi_stable` additionally checks the layout of every type reachable from the root.
-pub const PLUGIN_INTERFACE_VERSION: u32 = 2;
+pub const PLUGIN_INTERFACE_VERSION: u32 = 3;
 
 /// The root module: what `export_plugin!` exports from a plugin's `cdylib`.
 #[repr(C)]

@@ -13,6 +13,10 @@ pub struct ReplyFfi {
     pub reason: RString,
     /// Extra headers (name, value).
     pub headers: RVec<Tuple2<RString, RString>>,
+    /// Content-Type of the body (empty: no body).
+    pub content_type: RString,
+    /// The body (for example the SDP of a re-INVITE answered locally).
+    pub body: RVec<u8>,
 }
 
 /// One forwarding target.

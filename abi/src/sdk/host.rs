@@ -16,6 +16,17 @@ static LATEST: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
     static CURRENT: Cell<Option<u64>> = const { Cell::new(None) };
+    /// Outside a host (the [`crate::sdk::testing`] bench): explanation lines collected here.
+    static BENCH_EXPLANATION: std::cell::RefCell<Option<Vec<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Start or stop collecting explanation lines on this thread when no host is present.
+pub(crate) fn bench_explaining(on: bool) -> Vec<String> {
+    BENCH_EXPLANATION.with(|b| {
+        let prev = b.borrow_mut().take().unwrap_or_default();
+        *b.borrow_mut() = on.then(Vec::new);
+        prev
+    })
 }
 
 /// Remember the host's service table (the same for every instance; only the handle differs) and the
@@ -90,7 +101,7 @@ pub fn cancel_timer(timer_id: u64) -> bool {
 pub fn explaining() -> bool {
     match services() {
         Some((s, h)) => s.explaining().is_some_and(|f| f(h)),
-        None => false,
+        None => BENCH_EXPLANATION.with(|b| b.borrow().is_some()),
     }
 }
 
@@ -98,10 +109,17 @@ pub fn explaining() -> bool {
 /// considered and why it matched or not). Costs nothing outside a dry run; check [`explaining`]
 /// before formatting.
 pub fn explain(line: &str) {
-    if let Some((s, h)) = services() {
-        if let Some(f) = s.explain() {
-            f(h, RStr::from(line));
+    match services() {
+        Some((s, h)) => {
+            if let Some(f) = s.explain() {
+                f(h, RStr::from(line));
+            }
         }
+        None => BENCH_EXPLANATION.with(|b| {
+            if let Some(v) = b.borrow_mut().as_mut() {
+                v.push(line.to_string());
+            }
+        }),
     }
 }
 

@@ -13,10 +13,11 @@ pub mod host;
 mod log_forward;
 mod plugin;
 mod request;
+pub mod testing;
 mod verdict;
 
 pub use config::{parse_config, ConfigError};
-pub use context::{Context, Dialect, LocalFailure};
+pub use context::{Context, Dialect, LocalFailure, PEER_DIALECT_KEY};
 pub use plugin::Plugin;
 pub use request::{Request, Response};
 pub use verdict::{Reply, ResponseVerdict, Target, Transport, Verdict};

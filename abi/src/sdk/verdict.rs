@@ -71,12 +71,30 @@ pub struct Reply {
     pub reason: String,
     /// Extra headers.
     pub headers: Vec<(String, String)>,
+    /// A body and its Content-Type (`None`: no body).
+    pub body: Option<(String, Vec<u8>)>,
 }
 
 impl Reply {
+    /// A reply with `status` and `reason`, no extra header, no body.
+    pub fn new(status: u16, reason: &str) -> Self {
+        Reply {
+            status,
+            reason: reason.into(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
     /// Add a header to the reply.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Give the reply a body (Content-Length is the host's job).
+    pub fn body(mut self, content_type: &str, body: &[u8]) -> Self {
+        self.body = Some((content_type.into(), body.into()));
         self
     }
 }
@@ -180,11 +198,7 @@ pub enum Verdict {
 impl Verdict {
     /// Answer with `status` and `reason`.
     pub fn respond(status: u16, reason: &str) -> Self {
-        Verdict::Respond(Reply {
-            status,
-            reason: reason.into(),
-            headers: Vec::new(),
-        })
+        Verdict::Respond(Reply::new(status, reason))
     }
 
     /// Forward to one URI.
@@ -229,6 +243,12 @@ impl From<Verdict> for VerdictFfi {
                     .into_iter()
                     .map(|(n, v)| Tuple2(RString::from(n), RString::from(v)))
                     .collect(),
+                content_type: r
+                    .body
+                    .as_ref()
+                    .map(|(t, _)| RString::from(t.as_str()))
+                    .unwrap_or_default(),
+                body: r.body.map(|(_, b)| RVec::from(b)).unwrap_or_default(),
             }),
             Verdict::Route(ts) => VerdictFfi::Route(
                 ts.into_iter()
@@ -265,6 +285,8 @@ impl From<VerdictFfi> for Verdict {
                     .into_iter()
                     .map(|Tuple2(n, v)| (n.into_string(), v.into_string()))
                     .collect(),
+                body: (!r.content_type.is_empty())
+                    .then(|| (r.content_type.into_string(), r.body.into_vec())),
             }),
             VerdictFfi::Route(ts) => Verdict::Route(
                 ts.into_iter()
@@ -324,7 +346,10 @@ mod tests {
             status: 404,
             reason: "Not Found".into(),
             headers: vec![("ms-diagnostics".into(), "1005".into())],
+            body: None,
         });
+        assert_eq!(Verdict::from(VerdictFfi::from(r.clone())), r);
+        let r = Verdict::Respond(Reply::new(200, "OK").body("application/sdp", b"v=0\r\n"));
         assert_eq!(Verdict::from(VerdictFfi::from(r.clone())), r);
     }
 

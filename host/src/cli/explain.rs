@@ -144,6 +144,9 @@ fn describe_verdict(v: &Verdict) -> String {
             for (n, v) in &r.headers {
                 s.push_str(&format!("; {n}: {v}"));
             }
+            if let Some((t, b)) = &r.body {
+                s.push_str(&format!("; body {t}, {} bytes", b.len()));
+            }
             s
         }
         Verdict::Route(ts) => {

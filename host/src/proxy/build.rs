@@ -70,6 +70,18 @@ pub fn reply(
     to_tag: &str,
     extra: &[(String, String)],
 ) -> Vec<u8> {
+    reply_with_body(req, status, reason, to_tag, extra, None)
+}
+
+/// [`reply`] with a body (`(content type, bytes)`), as a plugin's `Respond` verdict may carry.
+pub fn reply_with_body(
+    req: &Message<'_>,
+    status: u16,
+    reason: Option<&str>,
+    to_tag: &str,
+    extra: &[(String, String)],
+    body: Option<(&str, &[u8])>,
+) -> Vec<u8> {
     let mut out = String::with_capacity(512);
     let _ = write!(
         out,
@@ -104,8 +116,23 @@ pub fn reply(
     for (n, v) in extra {
         let _ = write!(out, "{n}: {v}\r\n");
     }
-    out.push_str("Server: sip-interop\r\nContent-Length: 0\r\n\r\n");
-    out.into_bytes()
+    out.push_str("Server: sip-interop\r\n");
+    match body {
+        Some((content_type, bytes)) if !bytes.is_empty() => {
+            let _ = write!(
+                out,
+                "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+                bytes.len()
+            );
+            let mut out = out.into_bytes();
+            out.extend_from_slice(bytes);
+            out
+        }
+        _ => {
+            out.push_str("Content-Length: 0\r\n\r\n");
+            out.into_bytes()
+        }
+    }
 }
 
 /// The CANCEL for a branch (RFC 3261 §9.1): same Request-URI, Call-ID, From, To, CSeq number and

@@ -155,12 +155,13 @@ impl Core {
         tx.routed = out.edited;
         match out.verdict {
             Verdict::Respond(r) => {
-                let reply = build::reply(
+                let reply = build::reply_with_body(
                     m,
                     r.status,
                     Some(&r.reason),
                     &build::local_tag(id),
                     &r.headers,
+                    r.body.as_ref().map(|(t, b)| (t.as_str(), b.as_slice())),
                 );
                 self.final_upstream(&txr, &mut tx, reply, r.status);
             }

@@ -127,6 +127,7 @@ rule: array of {name, priority 1..=200, enabled, match, match_full_uri, replace,
                     status,
                     reason,
                     headers,
+                    body: None,
                 })
             }
             Decision::Route(hop) => {
