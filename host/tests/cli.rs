@@ -418,3 +418,52 @@ fn explain_says_which_route_the_router_chose_and_why() {
         "{s}"
     );
 }
+
+#[test]
+fn the_shipped_lync_gateway_explains_a_lync_invite_rule_by_rule() {
+    // examples/lync-gateway.toml with its plugin paths pointed at this build's target folder.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let dir = temp_dir("cli-explain-lync");
+    let cfg = dir.join("lync-gateway.toml");
+    let example = std::fs::read_to_string(root.join("examples/lync-gateway.toml")).unwrap();
+    let so = plugin("ms_sip_normaliser");
+    std::fs::write(
+        &cfg,
+        example.replace("../target/debug", so.parent().unwrap().to_str().unwrap()),
+    )
+    .unwrap();
+    let out = run(&[
+        "explain",
+        "-c",
+        cfg.to_str().unwrap(),
+        root.join("examples/messages/lync-invite.sip")
+            .to_str()
+            .unwrap(),
+        "--show-message",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    for line in [
+        "· dialect: from ms (User-Agent has the Microsoft product token UCCAPI)",
+        "· dialect: to standard (a phone number in lync.example.com from Microsoft goes to the standards side)",
+        "· body.single-sdp: kept the RFC 5245 SDP of the multipart body",
+        "· sdp.standard: removed codec x-msrta/16000",
+        "· headers.microsoft-only: removed ms-subnet",
+        "· epid.strip: removed epid=6b1f0e9c2d from From",
+        "· chosen: route numbers-to-cucm",
+    ] {
+        assert!(s.contains(line), "no `{line}` in:\n{s}");
+    }
+    // The message as it would leave: one SDP body, nothing Microsoft in the headers.
+    let sent = s
+        .split("--- message as it would leave the host ---")
+        .nth(1)
+        .unwrap_or(&s);
+    assert!(sent.contains("Content-Type: application/sdp"), "{s}");
+    assert!(
+        !sent.contains("multipart/alternative") && !sent.contains("ms-subnet"),
+        "{sent}"
+    );
+}
