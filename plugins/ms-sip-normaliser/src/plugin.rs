@@ -496,7 +496,7 @@ impl Normaliser {
             }
         }
         self.pai_to_standard(req, &m, notes);
-        if let Some(epid) = ms_epid {
+        if let Some(epid) = ms_epid.filter(|_| creates_dialog(f.method) || f.in_dialog) {
             if !self.dialogs.update(f.call_id, |d| d.ms_epid = Some(epid)) {
                 host::counter_add("dialogs_full", 1);
             }
@@ -791,6 +791,7 @@ impl Normaliser {
             .to()
             .and_then(|t| t.ok())
             .and_then(|t| t.param("epid").flatten().map(str::to_string))
+            .filter(|_| creates_dialog(f.method) && (200..300).contains(&status))
         {
             self.dialogs
                 .update(f.call_id, |d| d.ms_epid = Some(epid.clone()));
@@ -855,6 +856,12 @@ impl Normaliser {
             }
         }
     }
+}
+
+/// Requests that set up a dialog whose later requests need the Microsoft party's epid back. Other
+/// requests (OPTIONS, MESSAGE outside a session, REGISTER) leave nothing in the dialog table.
+fn creates_dialog(method: &str) -> bool {
+    matches!(method, "INVITE" | "SUBSCRIBE" | "REFER")
 }
 
 /// `sip:user@host` of a URI (parameters and port dropped), for the epid.

@@ -549,3 +549,41 @@ fn a_config_that_does_not_make_sense_is_refused_naming_the_field() {
         assert_eq!(e.field.as_deref().unwrap_or(""), field, "{table}: {e}");
     }
 }
+
+#[test]
+fn a_trusted_microsoft_pool_is_microsoft_without_any_sign_on_the_message() {
+    let n =
+        Normaliser::from_toml(&format!("ms_trusted_pools = [\"lync-edge\"]\n{CONFIG}")).unwrap();
+    let options = b"OPTIONS sip:gw@example.net SIP/2.0\r\nVia: SIP/2.0/TLS 203.0.113.7:5061;branch=z9hG4bK-o1\r\nFrom: <sip:edge@lync.example.com>;tag=1\r\nTo: <sip:gw@example.net>\r\nCall-ID: opt-1\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    let mut plain = Bench::new("203.0.113.7:5061".parse().unwrap());
+    plain.request(&n, options).unwrap();
+    assert_eq!(scratch_text(&plain, PEER_DIALECT_KEY), "standard");
+    let mut pooled = Bench::new("203.0.113.7:5061".parse().unwrap());
+    pooled.trusted_pool = "lync-edge".into();
+    pooled.explain = true;
+    let out = pooled.request(&n, options).unwrap();
+    assert_eq!(scratch_text(&pooled, PEER_DIALECT_KEY), "ms");
+    assert!(
+        out.explanation
+            .iter()
+            .any(|l| l.contains("trusted pool lync-edge")),
+        "{:?}",
+        out.explanation
+    );
+}
+
+#[test]
+fn requests_outside_a_dialog_leave_nothing_in_the_dialog_table() {
+    let n = normaliser("");
+    let mut bench = Bench::new(LYNC_POOL.parse().unwrap());
+    // An out-of-dialog MESSAGE with an epid on From (pager mode): nothing to remember.
+    let msg = b"MESSAGE sip:carol@cucm.example.net SIP/2.0\r\nVia: SIP/2.0/TLS 192.0.2.20:5061;branch=z9hG4bK-m1\r\nFrom: <sip:alice@lync.example.com>;tag=1;epid=0a1b2c3d4e\r\nTo: <sip:carol@cucm.example.net>\r\nCall-ID: pager-1\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi";
+    let out = bench.request(&n, msg).unwrap();
+    assert!(!text(&out.message).contains("epid="));
+    assert!(n.dialogs().is_empty());
+    // An INVITE does.
+    let mut b2 = Bench::new(LYNC_POOL.parse().unwrap());
+    b2.request(&n, &fixture("lync2013-multipart-invite.sip"))
+        .unwrap();
+    assert_eq!(n.dialogs().len(), 1);
+}
