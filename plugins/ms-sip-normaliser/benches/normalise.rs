@@ -7,6 +7,7 @@ use ms_sip_normaliser::Normaliser;
 use sip_interop_abi::sdk::testing::Bench;
 
 #[path = "../tests/support/mod.rs"]
+#[allow(dead_code)]
 mod support;
 
 const CONFIG: &str = r#"
