@@ -441,18 +441,20 @@ fn the_shipped_lync_gateway_explains_a_lync_invite_rule_by_rule() {
         root.join("examples/messages/lync-invite.sip")
             .to_str()
             .unwrap(),
+        "--source",
+        "192.0.2.20:5061",
         "--show-message",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
     for line in [
-        "· dialect: from ms (User-Agent has the Microsoft product token UCCAPI)",
+        "· dialect: from ms (source 192.0.2.20:5061 is peer lync-pool (dialect ms))",
         "· dialect: to standard (a phone number in lync.example.com from Microsoft goes to the standards side)",
         "· body.single-sdp: kept the RFC 5245 SDP of the multipart body",
         "· sdp.standard: removed codec x-msrta/16000",
         "· headers.microsoft-only: removed ms-subnet",
         "· epid.strip: removed epid=6b1f0e9c2d from From",
-        "· chosen: route numbers-to-cucm",
+        "· rule Lync numbers to CUCM (priority 10) -> target route cisco-users",
     ] {
         assert!(s.contains(line), "no `{line}` in:\n{s}");
     }

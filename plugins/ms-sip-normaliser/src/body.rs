@@ -2,7 +2,11 @@
 //! `multipart/alternative` / `multipart/mixed` body (RFC 2046 framing), as Lync 2013 sends
 //! (an ICE draft-6 part marked `ms-proxy-2007fallback`, then an RFC 5245 ICE part).
 
+use std::borrow::Cow;
 use std::fmt;
+
+use memchr::memchr;
+use memchr::memmem::Finder;
 
 /// How many multipart levels may nest (a multipart/mixed holding a multipart/alternative is 2).
 pub const MAX_MULTIPART_DEPTH: usize = 3;
@@ -88,7 +92,7 @@ struct Leaf<'a> {
 }
 
 fn collect_leaves<'a>(
-    header: &HeaderValue,
+    header: &HeaderValue<'_>,
     body: &'a [u8],
     depth: usize,
     leaves: &mut Vec<Leaf<'a>>,
@@ -99,7 +103,7 @@ fn collect_leaves<'a>(
     let boundary = header.param("boundary").ok_or_else(|| {
         BodyError::Malformed(format!(
             "Content-Type {} has no boundary parameter",
-            header.value
+            header.value.to_ascii_lowercase()
         ))
     })?;
     if boundary.is_empty() {
@@ -107,26 +111,19 @@ fn collect_leaves<'a>(
             "the boundary parameter is empty".to_owned(),
         ));
     }
-    for (index, part) in split_parts(body, boundary)?.into_iter().enumerate() {
-        let (headers, content) = split_part(part, index + 1)?;
-        let content_type = headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("Content-Type"))
-            .map_or_else(
-                || HeaderValue::parse("text/plain"),
-                |(_, v)| HeaderValue::parse(v),
-            );
+    for (index, part) in split_parts(body, &boundary)?.into_iter().enumerate() {
+        let part = Part::read(part, index + 1)?;
+        let content_type = part
+            .content_type
+            .as_deref()
+            .map_or_else(|| HeaderValue::parse("text/plain"), HeaderValue::parse);
         if content_type.is_multipart() {
-            collect_leaves(&content_type, content, depth + 1, leaves)?;
+            collect_leaves(&content_type, part.content, depth + 1, leaves)?;
             continue;
         }
-        let fallback = headers
-            .iter()
-            .filter(|(name, _)| name.eq_ignore_ascii_case("Content-Disposition"))
-            .any(|(_, value)| HeaderValue::parse(value).has_param("ms-proxy-2007fallback"));
         leaves.push(Leaf {
-            sdp: content_type.is("application/sdp").then_some(content),
-            fallback,
+            sdp: content_type.is("application/sdp").then_some(part.content),
+            fallback: part.fallback,
         });
     }
     Ok(())
@@ -135,38 +132,47 @@ fn collect_leaves<'a>(
 /// Splits a multipart body into part contents (between delimiter lines; the line break
 /// before a delimiter belongs to the delimiter). Preamble and epilogue are ignored.
 fn split_parts<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<&'a [u8]>, BodyError> {
-    let mut parts = Vec::new();
+    let mut dash_boundary = Vec::with_capacity(boundary.len() + 2);
+    dash_boundary.extend_from_slice(b"--");
+    dash_boundary.extend_from_slice(boundary.as_bytes());
+    let finder = Finder::new(&dash_boundary);
+    let mut parts = Vec::with_capacity(2);
     let mut part_start: Option<usize> = None;
-    let mut line_start = 0;
-    while line_start < body.len() {
-        let line_end = body[line_start..]
-            .iter()
-            .position(|&byte| byte == b'\n')
-            .map_or(body.len(), |offset| line_start + offset);
-        let next_line = (line_end + 1).min(body.len());
-        let line = &body[line_start..line_end];
-        if let Some(closing) = delimiter(line, boundary) {
-            if let Some(start) = part_start {
-                let end = if body[..line_start].ends_with(b"\r\n") {
-                    line_start - 2
-                } else if body[..line_start].ends_with(b"\n") {
-                    line_start - 1
-                } else {
-                    line_start
-                };
-                parts.push(&body[start..end.max(start)]);
-            }
-            if closing {
-                if part_start.is_none() {
-                    return Err(BodyError::Malformed(format!(
-                        "the closing --{boundary}-- line comes before any --{boundary} line"
-                    )));
-                }
-                return Ok(parts);
-            }
-            part_start = Some(next_line);
+    let mut search_from = 0;
+    // Only lines that start with `--boundary` can be delimiters: jump from one to the next.
+    while let Some(found) = finder.find(&body[search_from..]) {
+        let line_start = search_from + found;
+        if line_start > 0 && body[line_start - 1] != b'\n' {
+            search_from = line_start + 1;
+            continue;
         }
-        line_start = next_line;
+        let line_end =
+            memchr(b'\n', &body[line_start..]).map_or(body.len(), |end| line_start + end);
+        let next_line = (line_end + 1).min(body.len());
+        search_from = next_line;
+        let Some(closing) = delimiter(&body[line_start..line_end], boundary) else {
+            continue;
+        };
+        if let Some(start) = part_start {
+            let before = &body[..line_start];
+            let end = if before.ends_with(b"\r\n") {
+                line_start - 2
+            } else if before.ends_with(b"\n") {
+                line_start - 1
+            } else {
+                line_start
+            };
+            parts.push(&body[start..end.max(start)]);
+        }
+        if closing {
+            if part_start.is_none() {
+                return Err(BodyError::Malformed(format!(
+                    "the closing --{boundary}-- line comes before any --{boundary} line"
+                )));
+            }
+            return Ok(parts);
+        }
+        part_start = Some(next_line);
     }
     Err(BodyError::Malformed(match part_start {
         None => format!("no --{boundary} delimiter line"),
@@ -188,120 +194,189 @@ fn delimiter(line: &[u8], boundary: &str) -> Option<bool> {
         .then_some(closing)
 }
 
-/// A part's headers: name as written, unfolded value.
-type Headers = Vec<(String, String)>;
+/// What the walk needs of one part: its Content-Type, whether a Content-Disposition carries
+/// `ms-proxy-2007fallback`, and its content.
+struct Part<'a> {
+    /// The first Content-Type header's unfolded value.
+    content_type: Option<Cow<'a, str>>,
+    /// Some Content-Disposition carries `ms-proxy-2007fallback`.
+    fallback: bool,
+    /// Everything after the blank line that ends the headers.
+    content: &'a [u8],
+}
 
-/// Splits one part into its headers (unfolded, name/value) and its content.
-fn split_part(part: &[u8], number: usize) -> Result<(Headers, &[u8]), BodyError> {
-    let mut headers: Headers = Vec::new();
-    let mut line_start = 0;
-    while line_start < part.len() {
-        let line_end = part[line_start..]
-            .iter()
-            .position(|&byte| byte == b'\n')
-            .map_or(part.len(), |offset| line_start + offset);
-        let raw = &part[line_start..line_end];
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let next_line = (line_end + 1).min(part.len());
-        if line.is_empty() {
-            return Ok((headers, &part[next_line..]));
-        }
-        let text = String::from_utf8_lossy(line);
-        if text.starts_with([' ', '\t']) {
-            match headers.last_mut() {
-                Some((_, value)) => {
-                    value.push(' ');
-                    value.push_str(text.trim());
+/// One header of a part being read: name and unfolded value (borrowed unless folded or not UTF-8).
+type OpenHeader<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+impl<'a> Part<'a> {
+    /// Reads one part's headers (unfolding continuation lines) up to the blank line.
+    fn read(part: &'a [u8], number: usize) -> Result<Self, BodyError> {
+        let mut read = Part {
+            content_type: None,
+            fallback: false,
+            content: part,
+        };
+        let mut open: Option<OpenHeader<'a>> = None;
+        let mut line_start = 0;
+        while line_start < part.len() {
+            let line_end =
+                memchr(b'\n', &part[line_start..]).map_or(part.len(), |end| line_start + end);
+            let raw = &part[line_start..line_end];
+            let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+            let next_line = (line_end + 1).min(part.len());
+            if line.is_empty() {
+                if let Some(header) = open.take() {
+                    read.take_header(header);
                 }
-                None => {
-                    return Err(BodyError::Malformed(format!(
-                        "part {number} starts with a continuation line"
-                    )))
+                read.content = &part[next_line..];
+                return Ok(read);
+            }
+            let text = String::from_utf8_lossy(line);
+            if text.starts_with([' ', '\t']) {
+                match open.as_mut() {
+                    Some((_, value)) => {
+                        let value = value.to_mut();
+                        value.push(' ');
+                        value.push_str(text.trim());
+                    }
+                    None => {
+                        return Err(BodyError::Malformed(format!(
+                            "part {number} starts with a continuation line"
+                        )))
+                    }
+                }
+            } else {
+                let header = split_header(text).ok_or_else(|| {
+                    BodyError::Malformed(format!("part {number} has a header line without a colon"))
+                })?;
+                if let Some(done) = open.replace(header) {
+                    read.take_header(done);
                 }
             }
-        } else {
-            let (name, value) = text.split_once(':').ok_or_else(|| {
-                BodyError::Malformed(format!("part {number} has a header line without a colon"))
-            })?;
-            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+            line_start = next_line;
         }
-        line_start = next_line;
+        if part.is_empty() {
+            return Ok(read);
+        }
+        Err(BodyError::Malformed(format!(
+            "part {number} has no blank line between its headers and its content"
+        )))
     }
-    if part.is_empty() {
-        return Ok((headers, part));
+
+    /// Notes a complete (unfolded) header.
+    fn take_header(&mut self, (name, value): OpenHeader<'a>) {
+        if name.eq_ignore_ascii_case("Content-Type") {
+            if self.content_type.is_none() {
+                self.content_type = Some(value);
+            }
+        } else if name.eq_ignore_ascii_case("Content-Disposition") && !self.fallback {
+            self.fallback = HeaderValue::parse(&value).has_param("ms-proxy-2007fallback");
+        }
     }
-    Err(BodyError::Malformed(format!(
-        "part {number} has no blank line between its headers and its content"
-    )))
 }
 
-/// A MIME header value: `main-value; name=value; flag; name="quoted; value"`.
-struct HeaderValue {
-    /// The value before the first `;`, lower case (e.g. `multipart/alternative`).
-    value: String,
-    /// Parameters: lower-case name, unquoted value (`""` for a flag).
-    params: Vec<(String, String)>,
+/// `name: value` split at the first colon, both trimmed; `None` without a colon.
+fn split_header(text: Cow<'_, str>) -> Option<OpenHeader<'_>> {
+    match text {
+        Cow::Borrowed(text) => {
+            let (name, value) = text.split_once(':')?;
+            Some((Cow::Borrowed(name.trim()), Cow::Borrowed(value.trim())))
+        }
+        Cow::Owned(text) => {
+            let (name, value) = text.split_once(':')?;
+            Some((
+                Cow::Owned(name.trim().to_owned()),
+                Cow::Owned(value.trim().to_owned()),
+            ))
+        }
+    }
 }
 
-impl HeaderValue {
-    fn parse(text: &str) -> Self {
-        let mut pieces = split_outside_quotes(text).into_iter();
-        let value = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-        let params = pieces
-            .filter(|piece| !piece.trim().is_empty())
-            .map(|piece| match piece.split_once('=') {
-                Some((name, value)) => (name.trim().to_ascii_lowercase(), unquote(value.trim())),
-                None => (piece.trim().to_ascii_lowercase(), String::new()),
-            })
-            .collect();
-        Self { value, params }
+/// A MIME header value: `main-value; name=value; flag; name="quoted; value"`, read in place.
+struct HeaderValue<'t> {
+    /// The value before the first `;`, trimmed, as written (compared case-insensitively).
+    value: &'t str,
+    /// Everything after the first `;` outside quotes: the parameters.
+    params: Option<&'t str>,
+}
+
+impl<'t> HeaderValue<'t> {
+    fn parse(text: &'t str) -> Self {
+        let (value, params) = next_piece(text);
+        Self {
+            value: value.trim(),
+            params,
+        }
     }
 
+    /// Whether the value is `value` (a lower-case type, compared case-insensitively).
     fn is(&self, value: &str) -> bool {
-        self.value == value
+        self.value.eq_ignore_ascii_case(value)
     }
 
     fn is_multipart(&self) -> bool {
-        self.value.starts_with("multipart/")
+        self.value
+            .as_bytes()
+            .get(..b"multipart/".len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(b"multipart/"))
     }
 
-    fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(known, _)| known == name)
-            .map(|(_, value)| value.as_str())
+    /// The raw (still quoted) value of the first parameter named `name` (lower case,
+    /// compared case-insensitively); `""` for a flag.
+    fn raw_param(&self, name: &str) -> Option<&'t str> {
+        let mut rest = self.params;
+        while let Some(text) = rest {
+            let (piece, after) = next_piece(text);
+            rest = after;
+            if piece.trim().is_empty() {
+                continue;
+            }
+            match piece.split_once('=') {
+                Some((known, value)) if known.trim().eq_ignore_ascii_case(name) => {
+                    return Some(value.trim())
+                }
+                Some(_) => {}
+                None if piece.trim().eq_ignore_ascii_case(name) => return Some(""),
+                None => {}
+            }
+        }
+        None
+    }
+
+    /// The unquoted value of the first parameter named `name` (`""` for a flag).
+    fn param(&self, name: &str) -> Option<Cow<'t, str>> {
+        self.raw_param(name).map(unquote)
     }
 
     fn has_param(&self, name: &str) -> bool {
-        self.param(name).is_some()
+        self.raw_param(name).is_some()
     }
 }
 
-/// Splits on `;` that are not inside a quoted string.
-fn split_outside_quotes(text: &str) -> Vec<&str> {
-    let mut pieces = Vec::new();
-    let (mut start, mut quoted, mut escaped) = (0, false, false);
-    for (index, character) in text.char_indices() {
-        match character {
+/// Splits `text` at its first `;` that is not inside a quoted string: the piece before it,
+/// and the text after it (`None` when there is no such `;`).
+fn next_piece(text: &str) -> (&str, Option<&str>) {
+    let (mut quoted, mut escaped) = (false, false);
+    for (index, byte) in text.bytes().enumerate() {
+        match byte {
             _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            ';' if !quoted => {
-                pieces.push(&text[start..index]);
-                start = index + 1;
-            }
+            b'\\' if quoted => escaped = true,
+            b'"' => quoted = !quoted,
+            b';' if !quoted => return (&text[..index], Some(&text[index + 1..])),
             _ => {}
         }
     }
-    pieces.push(&text[start..]);
-    pieces
+    (text, None)
 }
 
 /// Removes surrounding quotes and `\` escapes from a quoted string; other text is returned as is.
-fn unquote(text: &str) -> String {
+fn unquote(text: &str) -> Cow<'_, str> {
     let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
-        return text.to_owned();
+        return Cow::Borrowed(text);
     };
+    if !inner.contains('\\') {
+        return Cow::Borrowed(inner);
+    }
     let mut out = String::with_capacity(inner.len());
     let mut escaped = false;
     for character in inner.chars() {
@@ -312,7 +387,7 @@ fn unquote(text: &str) -> String {
             escaped = false;
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

@@ -105,7 +105,8 @@ pub struct Config {
     /// Microsoft.
     #[serde(default)]
     pub ms_domains: Vec<String>,
-    /// TLS trusted pools (`[tls]` of the host) whose peers are Microsoft pools.
+    /// TLS trusted pools whose peers are Microsoft pools (effective once the host verifies TLS peers
+    /// into pools; until then no request carries a trusted pool).
     #[serde(default)]
     pub ms_trusted_pools: Vec<String>,
     /// Recognise Microsoft peers per message (User-Agent/Server, epid, ms-keep-alive); default true.
@@ -242,8 +243,17 @@ impl Settings {
             Some(v) => encryption("microsoft.encryption", v)?,
             None => Encryption::Optional,
         };
-        let mut peers = Vec::with_capacity(c.peer.len());
+        let mut peers: Vec<Peer> = Vec::with_capacity(c.peer.len());
         for (i, p) in c.peer.iter().enumerate() {
+            if p.name.trim().is_empty() || peers.iter().any(|q| q.name == p.name) {
+                return Err(ConfigError::field(
+                    format!("peer[{i}].name"),
+                    format!(
+                        "`{}`: every peer needs a name of its own (explain and the SRTP policy name peers by it)",
+                        p.name
+                    ),
+                ));
+            }
             let side = match p.dialect.to_ascii_lowercase().as_str() {
                 "ms" | "microsoft" | "lync" | "sfb" => Side::Microsoft,
                 "standard" | "std" | "sip" => Side::Standard,
@@ -335,6 +345,18 @@ impl Settings {
                     format!("`{d}` is not a domain name"),
                 ));
             }
+        }
+        if c.max_dialogs == Some(0) {
+            return Err(ConfigError::field(
+                "max_dialogs",
+                "0 would remember no call: give at least 1 (default 100000)",
+            ));
+        }
+        if c.dialog_idle_s == Some(0) {
+            return Err(ConfigError::field(
+                "dialog_idle_s",
+                "0 would forget every call at once: give seconds, at least 1 (default 43200)",
+            ));
         }
         Ok(Settings {
             peers,

@@ -53,6 +53,8 @@ const MICROSOFT_OPTION_TAGS: &[&str] = &[
     "msrtc-event-categories",
     "com.microsoft.rtc-multiparty",
     "ms-benotify",
+    // Reliable provisionals are off across the boundary: Lync's PRACK handling does not interwork
+    // (Expressway turns them off too), so a standards peer must not be told Lync supports them.
     "100rel",
 ];
 
@@ -128,14 +130,16 @@ pub fn to_standard(m: &Message<'_>, invite_answer: bool) -> Vec<HeaderChange> {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .collect();
-            let mut keep: Vec<&str> = methods
+            let (mut keep, gone): (Vec<&str>, Vec<&str>) = methods
                 .iter()
                 .copied()
-                .filter(|t| !MICROSOFT_METHODS.iter().any(|x| x.eq_ignore_ascii_case(t)))
-                .collect();
+                .partition(|t| !MICROSOFT_METHODS.iter().any(|x| x.eq_ignore_ascii_case(t)));
             let mut notes = Vec::new();
-            if keep.len() != methods.len() {
-                notes.push("removed Microsoft methods (BENOTIFY, SERVICE)".to_string());
+            if !gone.is_empty() {
+                notes.push(format!(
+                    "removed the Microsoft method(s) {}",
+                    gone.join(", ")
+                ));
             }
             if invite_answer {
                 for needed in ["INVITE", "ACK"] {

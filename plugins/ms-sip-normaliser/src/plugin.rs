@@ -334,9 +334,6 @@ impl Plugin for Normaliser {
                 Verdict::Continue
             }
         };
-        if f.method == "BYE" && direction != "none" {
-            self.dialogs.end(f.call_id);
-        }
         if let Verdict::Respond(r) = &verdict {
             host::counter_add("answered_locally", 1);
             notes.add(|| format!("answered {} {} here", r.status, r.reason));
@@ -349,7 +346,18 @@ impl Plugin for Normaliser {
         match ctx.get_text(DIRECTION_KEY) {
             Some("ms-to-standard") => self.response_to_microsoft(resp, ctx, &notes),
             Some("standard-to-ms") => self.response_to_standard(resp, ctx, &notes),
-            _ => {}
+            _ => return ResponseVerdict::Continue,
+        }
+        // The call ends when its BYE is answered (a challenged BYE sent again still finds it).
+        let m = resp.message();
+        if m.status().is_some_and(|s| (200..300).contains(&s))
+            && m.cseq()
+                .and_then(|c| c.ok())
+                .is_some_and(|c| c.method.as_str() == "BYE")
+        {
+            if let Some(id) = m.call_id() {
+                self.dialogs.end(id);
+            }
         }
         ResponseVerdict::Continue
     }
@@ -392,7 +400,8 @@ impl Normaliser {
         // Body and SDP.
         match sdp_of(&m, notes) {
             Err(e) => {
-                if matches!(f.method, "INVITE" | "UPDATE" | "ACK" | "PRACK") {
+                // An ACK is never answered (RFC 3261 §17.2.1): it passes as it is.
+                if matches!(f.method, "INVITE" | "UPDATE" | "PRACK") {
                     return reject(
                         400,
                         "Bad Request",
@@ -685,9 +694,20 @@ impl Normaliser {
             }
         }
         for h in m.headers().filter(|h| h.kind == kind::P_ASSERTED_IDENTITY) {
-            if let Some(new) = identity::rewrite_uri_in(h.value, |u| {
-                identity::uri_to_microsoft(u, &self.s.numbers)
-            }) {
+            let mut changed = false;
+            let values: Vec<String> = sip_interop_abi::sip::tokens::split_commas(h.value)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    let new = identity::rewrite_uri_in(v, |u| {
+                        identity::uri_to_microsoft(u, &self.s.numbers)
+                    });
+                    changed |= new.is_some();
+                    new.unwrap_or_else(|| v.to_string())
+                })
+                .collect();
+            if changed {
+                let new = values.join(", ");
                 notes.add(|| format!("numbers.microsoft: P-Asserted-Identity → {new}"));
                 req.replace_header_at(h.index, &new);
             }

@@ -367,11 +367,24 @@ fn lyncs_answer_goes_back_as_cisco_sent_its_request_and_the_dialog_keeps_lyncs_e
     let out = b2.request(&n, bye.as_bytes()).unwrap();
     let to = header(&headers(&out.message), "To")[0].to_string();
     assert!(to.ends_with(";epid=5c2e8b1d47"), "{to}");
+    let call = "8f6d2a00-64f1b7e3-1b5-a3c76333@198.51.100.10";
+    // A challenge does not end the call; the BYE's 200 does.
+    let answer = |status: &str| {
+        format!(
+            "SIP/2.0 {status}\r\nVia: SIP/2.0/TCP 198.51.100.10:5060;branch=z9hG4bK-bye1\r\nFrom: {}\r\nTo: {to}\r\nCall-ID: {call}\r\nCSeq: 102 BYE\r\nContent-Length: 0\r\n\r\n",
+            header(&orig, "From")[0]
+        )
+    };
+    b2.response(&n, answer("407 Proxy Authentication Required").as_bytes())
+        .unwrap();
     assert!(
-        n.dialogs()
-            .get("8f6d2a00-64f1b7e3-1b5-a3c76333@198.51.100.10")
-            .is_none(),
-        "BYE ends the dialog"
+        n.dialogs().get(call).is_some(),
+        "a challenged BYE keeps the call"
+    );
+    b2.response(&n, answer("200 OK").as_bytes()).unwrap();
+    assert!(
+        n.dialogs().get(call).is_none(),
+        "the BYE's 200 ends the call"
     );
 }
 
@@ -541,6 +554,8 @@ fn a_config_that_does_not_make_sense_is_refused_naming_the_field() {
         ("[microsoft]\ndefault_offer = \"hello\"\n", "microsoft.default_offer"),
         ("[microsoft]\nencryption = \"maybe\"\n", "microsoft.encryption"),
         ("ms_domain = [\"x\"]\n", "ms_domain"),
+        ("max_dialogs = 0\n", "max_dialogs"),
+        ("[[peer]]\nname = \"a\"\naddress = \"192.0.2.1\"\ndialect = \"ms\"\n[[peer]]\nname = \"a\"\naddress = \"192.0.2.2\"\ndialect = \"ms\"\n", "peer[1].name"),
     ] {
         let e = match Normaliser::from_toml(table) {
             Ok(_) => panic!("accepted: {table}"),

@@ -1,15 +1,42 @@
 //! Quick questions about an SDP, answered by scanning its lines (no full parse, never fails).
+//!
+//! Lines are looked at as bytes first; only a line that can answer the question is checked
+//! for UTF-8 (a line that is not UTF-8 never counts).
 
-use super::lines::{split_lines, Attribute, MediaFields};
+use memchr::memchr;
 
-fn texts(sdp: &[u8]) -> impl Iterator<Item = &str> {
-    split_lines(sdp).filter_map(|line| std::str::from_utf8(line).ok())
+use super::lines::{media_and_proto, split_lines};
+
+/// The name of an `a=<name>[:<value>]` line, as bytes.
+fn attribute_name(line: &[u8]) -> Option<&[u8]> {
+    let rest = line.strip_prefix(b"a=")?;
+    Some(memchr(b':', rest).map_or(rest, |colon| &rest[..colon]))
+}
+
+/// Whether `line` is an `a=<name>` line (name compared case-insensitively) that is UTF-8.
+fn is_attribute(line: &[u8], name: &str) -> bool {
+    attribute_name(line).is_some_and(|found| found.eq_ignore_ascii_case(name.as_bytes()))
+        && std::str::from_utf8(line).is_ok()
+}
+
+/// The media type and proto of a well-formed `m=` line.
+fn m_line(line: &[u8]) -> Option<(&str, &str)> {
+    if !line.starts_with(b"m=") {
+        return None;
+    }
+    std::str::from_utf8(line).ok().and_then(media_and_proto)
+}
+
+/// Whether `text` ends with `suffix` (ASCII case-insensitive).
+fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len()
+        && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 /// An IM-session offer: an `m=message <port> sip null` line (Lync IM INVITE, [MS-SIPRE]).
 pub fn is_im_session(sdp: &[u8]) -> bool {
-    texts(sdp).filter_map(MediaFields::parse).any(|fields| {
-        fields.media.eq_ignore_ascii_case("message") && fields.proto.eq_ignore_ascii_case("sip")
+    split_lines(sdp).filter_map(m_line).any(|(media, proto)| {
+        media.eq_ignore_ascii_case("message") && proto.eq_ignore_ascii_case("sip")
     })
 }
 
@@ -18,23 +45,23 @@ pub fn is_im_session(sdp: &[u8]) -> bool {
 /// re-INVITE locally.
 pub fn is_ice_update(sdp: &[u8]) -> bool {
     let (mut candidate, mut x_candidate) = (false, false);
-    for attribute in texts(sdp).filter_map(Attribute::parse) {
-        if attribute.is("remote-candidates") {
+    for line in split_lines(sdp) {
+        if is_attribute(line, "remote-candidates") {
             return true;
         }
-        candidate |= attribute.is("candidate");
-        x_candidate |= attribute.is("x-candidate");
+        candidate = candidate || is_attribute(line, "candidate");
+        x_candidate = x_candidate || is_attribute(line, "x-candidate");
     }
     x_candidate && !candidate
 }
 
 /// Whether the SDP offers SRTP (any a=crypto line, or an RTP/SAVP / RTP/SAVPF proto).
 pub fn offers_srtp(sdp: &[u8]) -> bool {
-    texts(sdp).any(|text| {
-        Attribute::parse(text).is_some_and(|attribute| attribute.is("crypto"))
-            || MediaFields::parse(text).is_some_and(|fields| {
-                let proto = fields.proto.to_ascii_uppercase();
-                proto.ends_with("RTP/SAVP") || proto.ends_with("RTP/SAVPF")
+    split_lines(sdp).any(|line| {
+        is_attribute(line, "crypto")
+            || m_line(line).is_some_and(|(_, proto)| {
+                ends_with_ignore_case(proto, "RTP/SAVP")
+                    || ends_with_ignore_case(proto, "RTP/SAVPF")
             })
     })
 }

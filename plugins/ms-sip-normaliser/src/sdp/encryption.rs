@@ -2,7 +2,7 @@
 //! `a=encryption:required|optional|rejected` and only uses AES_CM_128_HMAC_SHA1_80.
 
 use super::crypto::{Crypto, LYNC_SUITE};
-use super::lines::{remove_lines, Line, MediaSection};
+use super::lines::{drop_lines, remove_lines, Line, MediaSection};
 use super::{Encryption, SdpReject};
 
 /// Refusal when the Microsoft side requires SRTP and a stream offers none it can use.
@@ -43,12 +43,11 @@ fn reject_srtp(section: &mut MediaSection<'_>, changes: &mut Vec<String>) -> Res
     if is_srtp_proto(section.proto()) {
         return Err(SdpReject::NotAcceptable(SRTP_REJECTED.to_owned()));
     }
-    let removed = remove_lines(&mut section.lines, |line| line.is_attribute("crypto"));
-    let scope = section.label();
-    if !removed.is_empty() {
+    let removed = drop_lines(&mut section.lines, |line| line.is_attribute("crypto"));
+    if removed > 0 {
         changes.push(format!(
-            "removed {} a=crypto lines from {scope}: the Microsoft side rejects encryption",
-            removed.len()
+            "removed {removed} a=crypto lines from {}: the Microsoft side rejects encryption",
+            section.label()
         ));
     }
     set_encryption_attribute(section, "rejected", changes);
@@ -84,9 +83,13 @@ fn offer_lync_srtp(
         } else {
             ""
         };
+        // The first two space-separated fields (`crypto:<tag> <suite>`).
+        let fields = what
+            .match_indices(' ')
+            .nth(1)
+            .map_or(what, |(end, _)| &what[..end]);
         changes.push(format!(
-            "removed a={} from {scope}: the Microsoft side only supports {LYNC_SUITE} with an inline key{outcome}",
-            what.split(' ').take(2).collect::<Vec<_>>().join(" ")
+            "removed a={fields} from {scope}: the Microsoft side only supports {LYNC_SUITE} with an inline key{outcome}"
         ));
     }
     rewrite_keys_for_lync(section, changes);
@@ -110,24 +113,25 @@ fn offer_lync_srtp(
 fn rewrite_keys_for_lync(section: &mut MediaSection<'_>, changes: &mut Vec<String>) {
     let scope = section.label();
     for line in section.lines.iter_mut() {
-        let Some((rewritten, what)) = crypto_of(line).and_then(|crypto| crypto.lync_form()) else {
+        let Some(crypto) = crypto_of(line) else {
+            continue;
+        };
+        let Some((rewritten, what)) = crypto.lync_form() else {
             continue;
         };
         if rewritten.as_bytes() == line.bytes() {
             continue;
         }
-        let tag = crypto_of(line)
-            .map(|crypto| crypto.tag.to_owned())
-            .unwrap_or_default();
         let what = if what.is_empty() {
             "normalised".to_owned()
         } else {
             what.join(", ")
         };
-        *line = Line::Rewritten(rewritten);
         changes.push(format!(
-            "rewrote a=crypto:{tag} in {scope} for Lync ({what})"
+            "rewrote a=crypto:{} in {scope} for Lync ({what})",
+            crypto.tag
         ));
+        *line = Line::Rewritten(rewritten);
     }
 }
 
@@ -148,13 +152,13 @@ fn set_encryption_attribute(
         let line = &mut section.lines[index];
         let current = line
             .attribute()
-            .map(|a| a.value_or_empty().trim().to_owned())
+            .map(|a| a.value_or_empty().trim())
             .unwrap_or_default();
         if !current.eq_ignore_ascii_case(value) {
-            *line = Line::Rewritten(wanted.clone());
             changes.push(format!(
                 "changed a=encryption:{current} to {wanted} in {scope}"
             ));
+            *line = Line::Rewritten(wanted);
         }
         return;
     }
@@ -163,10 +167,10 @@ fn set_encryption_attribute(
         .iter()
         .rposition(|line| line.is_attribute("crypto"))
         .map_or(section.lines.len(), |index| index + 1);
-    section
-        .lines
-        .insert(after_last_crypto, Line::Rewritten(wanted.clone()));
     changes.push(format!(
         "added {wanted} to {scope}: the Microsoft side's encryption policy"
     ));
+    section
+        .lines
+        .insert(after_last_crypto, Line::Rewritten(wanted));
 }

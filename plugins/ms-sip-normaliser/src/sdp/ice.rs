@@ -1,26 +1,27 @@
 //! ICE lines: removing all of them, or keeping only RFC 5245 candidates (dropping
 //! Microsoft draft-6 candidates and Microsoft TCP-ACT / TCP-PASS candidates).
 
-use super::lines::{remove_lines, Line};
+use super::lines::{drop_lines, Line};
 use super::tally::Tally;
 
-/// Attribute names that make up ICE (RFC 5245 and the Microsoft forms).
-const ICE_ATTRIBUTES: &[&str] = &[
-    "ice-ufrag",
-    "ice-pwd",
-    "candidate",
-    "remote-candidates",
-    "ice-options",
-    "ice-lite",
-    "x-candidate",
-    "x-candidate-ipv6",
-];
-
-/// Whether `name` is an ICE attribute.
-pub fn is_ice_attribute(name: &str) -> bool {
-    ICE_ATTRIBUTES
-        .iter()
-        .any(|ice| name.eq_ignore_ascii_case(ice))
+/// The kind (`a=` and the lower-case name) of an ICE attribute (RFC 5245 and the Microsoft
+/// forms) named `name`; `None` when `name` is not an ICE attribute.
+fn ice_kind(name: &str) -> Option<&'static str> {
+    let mut lower = [0u8; 20];
+    let lower = lower.get_mut(..name.len())?;
+    lower.copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    Some(match &*lower {
+        b"ice-ufrag" => "a=ice-ufrag",
+        b"ice-pwd" => "a=ice-pwd",
+        b"candidate" => "a=candidate",
+        b"remote-candidates" => "a=remote-candidates",
+        b"ice-options" => "a=ice-options",
+        b"ice-lite" => "a=ice-lite",
+        b"x-candidate" => "a=x-candidate",
+        b"x-candidate-ipv6" => "a=x-candidate-ipv6",
+        _ => return None,
+    })
 }
 
 /// What an `a=candidate` value is.
@@ -36,12 +37,21 @@ pub enum Candidate<'l> {
     NotRfc5245,
 }
 
+/// The first `N` whitespace-separated fields of `text`; `None` when it has fewer.
+fn first_fields<const N: usize>(text: &str) -> Option<[&str; N]> {
+    let mut fields = text.split_ascii_whitespace();
+    let mut out = [""; N];
+    for slot in &mut out {
+        *slot = fields.next()?;
+    }
+    Some(out)
+}
+
 /// Classifies an `a=candidate` value.
 pub fn classify_candidate(value: &str) -> Candidate<'_> {
-    let fields: Vec<&str> = value.split_ascii_whitespace().collect();
     let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-    match fields.as_slice() {
-        [_foundation, component, transport, priority, _address, port, typ, _kind, ..]
+    match first_fields::<8>(value) {
+        Some([_foundation, component, transport, priority, _address, port, typ, _kind])
             if digits(component)
                 && digits(priority)
                 && digits(port)
@@ -56,17 +66,21 @@ pub fn classify_candidate(value: &str) -> Candidate<'_> {
 /// Removes every ICE line (the standards side does not do ICE).
 pub fn remove_all_ice(lines: &mut Vec<Line<'_>>, scope: &str, changes: &mut Vec<String>) {
     let mut tally = Tally::default();
-    let removed = remove_lines(lines, |line| match line.attribute() {
-        Some(attribute) if is_ice_attribute(attribute.name) => {
-            tally.add(&format!("a={}", attribute.name.to_ascii_lowercase()));
-            true
+    let removed = drop_lines(lines, |line| {
+        match line
+            .attribute()
+            .and_then(|attribute| ice_kind(attribute.name))
+        {
+            Some(kind) => {
+                tally.add(kind);
+                true
+            }
+            None => false,
         }
-        _ => false,
     });
-    if !removed.is_empty() {
+    if removed > 0 {
         changes.push(format!(
-            "removed ICE from {scope} ({} lines: {}): the standards side is configured without ICE",
-            removed.len(),
+            "removed ICE from {scope} ({removed} lines: {}): the standards side is configured without ICE",
             tally.kinds()
         ));
     }
@@ -75,7 +89,7 @@ pub fn remove_all_ice(lines: &mut Vec<Line<'_>>, scope: &str, changes: &mut Vec<
 /// Keeps RFC 5245 ICE; removes draft-6 candidates, TCP-ACT/TCP-PASS candidates and `a=x-candidate`.
 pub fn keep_rfc5245_ice(lines: &mut Vec<Line<'_>>, scope: &str, changes: &mut Vec<String>) {
     let (mut draft6, mut tcp, mut x_candidate) = (0, 0, 0);
-    remove_lines(lines, |line| match line.attribute() {
+    drop_lines(lines, |line| match line.attribute() {
         Some(attribute) if attribute.is("candidate") => {
             match classify_candidate(attribute.value_or_empty()) {
                 Candidate::Rfc5245 { transport }

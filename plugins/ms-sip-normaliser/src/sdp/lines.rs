@@ -3,41 +3,108 @@
 //! The SDP is split on LF (a CR before the LF is dropped, blank lines are skipped) and
 //! grouped into the session part and one section per `m=` line. Writing ends every line
 //! in CRLF. Only `v=` (first line) and `m=` lines are checked; everything else is carried.
+//!
+//! Lines are borrowed from the input, never copied; the input is checked for UTF-8 once, so
+//! the rules can read lines as text without checking each line again.
+
+use memchr::memchr;
 
 use super::SdpReject;
 
 /// Splits SDP bytes into lines: on LF, without a trailing CR, skipping blank lines.
 pub fn split_lines(sdp: &[u8]) -> impl Iterator<Item = &[u8]> {
-    sdp.split(|&byte| byte == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
-        .filter(|line| !line.is_empty())
+    let mut rest = sdp;
+    std::iter::from_fn(move || loop {
+        if rest.is_empty() {
+            return None;
+        }
+        let line = match memchr(b'\n', rest) {
+            Some(end) => {
+                let line = &rest[..end];
+                rest = &rest[end + 1..];
+                line
+            }
+            None => std::mem::take(&mut rest),
+        };
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if !line.is_empty() {
+            return Some(line);
+        }
+    })
+}
+
+/// [`split_lines`] for SDP text: the same lines, as `&str`.
+fn split_text_lines(sdp: &str) -> impl Iterator<Item = &str> {
+    let mut rest = sdp;
+    std::iter::from_fn(move || loop {
+        if rest.is_empty() {
+            return None;
+        }
+        // LF and CR are ASCII: cutting there always falls on a character boundary.
+        let line = match memchr(b'\n', rest.as_bytes()) {
+            Some(end) => {
+                let line = &rest[..end];
+                rest = &rest[end + 1..];
+                line
+            }
+            None => std::mem::take(&mut rest),
+        };
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if !line.is_empty() {
+            return Some(line);
+        }
+    })
 }
 
 /// One SDP line, without its line ending.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Line<'a> {
     /// Unchanged: written back byte-exact.
     Original(&'a [u8]),
+    /// Unchanged, from an SDP that is valid UTF-8 as a whole: written back byte-exact.
+    Utf8(&'a str),
     /// Written by a rule.
     Rewritten(String),
 }
+
+/// Unchanged lines are equal when their bytes are (however they were read); rewritten lines
+/// equal rewritten lines with the same text.
+impl PartialEq for Line<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Line::Rewritten(a), Line::Rewritten(b)) => a == b,
+            (Line::Rewritten(_), _) | (_, Line::Rewritten(_)) => false,
+            _ => self.bytes() == other.bytes(),
+        }
+    }
+}
+
+impl Eq for Line<'_> {}
 
 impl Line<'_> {
     /// The line's bytes, without line ending.
     pub fn bytes(&self) -> &[u8] {
         match self {
             Line::Original(bytes) => bytes,
+            Line::Utf8(text) => text.as_bytes(),
             Line::Rewritten(text) => text.as_bytes(),
         }
     }
 
     /// The line as text, when it is UTF-8.
     pub fn text(&self) -> Option<&str> {
-        std::str::from_utf8(self.bytes()).ok()
+        match self {
+            Line::Original(bytes) => std::str::from_utf8(bytes).ok(),
+            Line::Utf8(text) => Some(text),
+            Line::Rewritten(text) => Some(text),
+        }
     }
 
     /// The line as an `a=` attribute, when it is one.
     pub fn attribute(&self) -> Option<Attribute<'_>> {
+        if !self.bytes().starts_with(b"a=") {
+            return None;
+        }
         self.text().and_then(Attribute::parse)
     }
 
@@ -60,10 +127,12 @@ impl<'l> Attribute<'l> {
     /// Reads an `a=` line; `None` for any other line type.
     pub fn parse(line: &'l str) -> Option<Self> {
         let rest = line.strip_prefix("a=")?;
-        Some(match rest.split_once(':') {
-            Some((name, value)) => Self {
-                name,
-                value: Some(value),
+        // Names are short: a plain scan beats a vectorised search. `:` is ASCII, so the cut
+        // falls on a character boundary.
+        Some(match rest.bytes().position(|byte| byte == b':') {
+            Some(colon) => Self {
+                name: &rest[..colon],
+                value: Some(&rest[colon + 1..]),
             },
             None => Self {
                 name: rest,
@@ -89,16 +158,26 @@ pub fn remove_lines<'a>(
     mut unwanted: impl FnMut(&Line<'a>) -> bool,
 ) -> Vec<Line<'a>> {
     let mut removed = Vec::new();
-    let mut kept = Vec::with_capacity(lines.len());
-    for line in lines.drain(..) {
-        if unwanted(&line) {
-            removed.push(line);
+    lines.retain(|line| {
+        if unwanted(line) {
+            removed.push(line.clone());
+            false
         } else {
-            kept.push(line);
+            true
         }
-    }
-    *lines = kept;
+    });
     removed
+}
+
+/// Removes the lines `unwanted` picks (asked once per line, in order), keeping the order of
+/// the rest; returns how many were removed.
+pub fn drop_lines<'a>(
+    lines: &mut Vec<Line<'a>>,
+    mut unwanted: impl FnMut(&Line<'a>) -> bool,
+) -> usize {
+    let before = lines.len();
+    lines.retain(|line| !unwanted(line));
+    before - lines.len()
 }
 
 /// The `<media> <port> <proto> <fmt...>` fields of an `m=` line, borrowed from the line.
@@ -134,6 +213,18 @@ impl<'l> MediaFields<'l> {
     }
 }
 
+/// The media type and proto of an `m=` line that [`MediaFields::parse`] accepts, without
+/// collecting the format list.
+pub fn media_and_proto(line: &str) -> Option<(&str, &str)> {
+    let mut tokens = line.strip_prefix("m=")?.split_ascii_whitespace();
+    let media = tokens.next()?;
+    let port = tokens.next()?;
+    let proto = tokens.next()?;
+    tokens.next()?;
+    port_number(port)?;
+    Some((media, proto))
+}
+
 /// The port number of `port` or `port/count`.
 fn port_number(port: &str) -> Option<u32> {
     let number = port.split_once('/').map_or(port, |(number, _)| number);
@@ -147,19 +238,20 @@ fn port_number(port: &str) -> Option<u32> {
 #[derive(Debug, Clone)]
 pub struct MediaSection<'a> {
     original_m_line: &'a [u8],
-    media: String,
-    port: String,
-    proto: String,
-    formats: Vec<String>,
+    media: &'a str,
+    port: &'a str,
+    proto: &'a str,
+    formats: Vec<&'a str>,
     m_line_edited: bool,
     /// The lines after the `m=` line.
     pub lines: Vec<Line<'a>>,
 }
 
 impl<'a> MediaSection<'a> {
-    fn parse(line: &'a [u8]) -> Result<Self, SdpReject> {
-        let fields = std::str::from_utf8(line)
-            .ok()
+    /// Reads the `m=` line; `capacity` is room for the lines after it.
+    fn parse(line: &'a [u8], text: Option<&'a str>, capacity: usize) -> Result<Self, SdpReject> {
+        let fields = text
+            .or_else(|| std::str::from_utf8(line).ok())
             .and_then(MediaFields::parse)
             .ok_or_else(|| {
                 SdpReject::Malformed(format!(
@@ -169,22 +261,22 @@ impl<'a> MediaSection<'a> {
             })?;
         Ok(Self {
             original_m_line: line,
-            media: fields.media.to_owned(),
-            port: fields.port.to_owned(),
-            proto: fields.proto.to_owned(),
-            formats: fields.formats.iter().map(|f| (*f).to_owned()).collect(),
+            media: fields.media,
+            port: fields.port,
+            proto: fields.proto,
+            formats: fields.formats,
             m_line_edited: false,
-            lines: Vec::new(),
+            lines: Vec::with_capacity(capacity),
         })
     }
 
     /// The transport protocol, e.g. `RTP/AVP`.
     pub fn proto(&self) -> &str {
-        &self.proto
+        self.proto
     }
 
     /// The format list.
-    pub fn formats(&self) -> &[String] {
+    pub fn formats(&self) -> &[&'a str] {
         &self.formats
     }
 
@@ -195,23 +287,26 @@ impl<'a> MediaSection<'a> {
 
     /// Whether the port is not 0 (the stream is offered).
     pub fn is_active(&self) -> bool {
-        port_number(&self.port) != Some(0)
+        port_number(self.port) != Some(0)
     }
 
     /// How changes name this section, e.g. `m=audio`.
     pub fn label(&self) -> String {
-        format!("m={}", self.media)
+        let mut label = String::with_capacity(2 + self.media.len());
+        label.push_str("m=");
+        label.push_str(self.media);
+        label
     }
 
     /// Sets the port to 0 (stream declined / disabled).
     pub fn set_port_zero(&mut self) {
-        self.port = "0".to_owned();
+        self.port = "0";
         self.m_line_edited = true;
     }
 
     /// Replaces the transport protocol.
-    pub fn set_proto(&mut self, proto: &str) {
-        self.proto = proto.to_owned();
+    pub fn set_proto(&mut self, proto: &'a str) {
+        self.proto = proto;
         self.m_line_edited = true;
     }
 
@@ -219,7 +314,7 @@ impl<'a> MediaSection<'a> {
     /// format (so the line stays valid), sets port 0 and returns `true`.
     pub fn retain_formats(&mut self, keep: impl Fn(&str) -> bool) -> bool {
         let before = self.formats.len();
-        let first = self.formats.first().cloned();
+        let first = self.formats.first().copied();
         self.formats.retain(|format| keep(format));
         if self.formats.len() != before {
             self.m_line_edited = true;
@@ -236,22 +331,30 @@ impl<'a> MediaSection<'a> {
 
     fn write_into(&self, out: &mut Vec<u8>) {
         if self.m_line_edited {
-            let rendered = format!(
-                "m={} {} {} {}",
-                self.media,
-                self.port,
-                self.proto,
-                self.formats.join(" ")
-            );
-            out.extend_from_slice(rendered.as_bytes());
+            for (prefix, piece) in [("m=", self.media), (" ", self.port), (" ", self.proto)] {
+                out.extend_from_slice(prefix.as_bytes());
+                out.extend_from_slice(piece.as_bytes());
+            }
+            out.push(b' ');
+            for (index, format) in self.formats.iter().enumerate() {
+                if index > 0 {
+                    out.push(b' ');
+                }
+                out.extend_from_slice(format.as_bytes());
+            }
         } else {
             out.extend_from_slice(self.original_m_line);
         }
         out.extend_from_slice(b"\r\n");
-        for line in &self.lines {
-            out.extend_from_slice(line.bytes());
-            out.extend_from_slice(b"\r\n");
-        }
+        write_lines(&self.lines, out);
+    }
+}
+
+/// Writes `lines`, each followed by CRLF.
+fn write_lines(lines: &[Line<'_>], out: &mut Vec<u8>) {
+    for line in lines {
+        out.extend_from_slice(line.bytes());
+        out.extend_from_slice(b"\r\n");
     }
 }
 
@@ -262,26 +365,50 @@ pub struct Sdp<'a> {
     pub session: Vec<Line<'a>>,
     /// The media sections, in `m=` line order.
     pub media: Vec<MediaSection<'a>>,
+    /// The size of the SDP as read (for sizing the output).
+    input_len: usize,
 }
 
 impl<'a> Sdp<'a> {
     /// Reads SDP bytes (CRLF or LF). Fails when the first line is not `v=` or an `m=`
     /// line does not have media, port, proto and at least one format.
     pub fn parse(sdp: &'a [u8]) -> Result<Self, SdpReject> {
-        let mut session = Vec::new();
+        match std::str::from_utf8(sdp) {
+            Ok(text) => Self::from_lines(
+                split_text_lines(text).map(|line| (line.as_bytes(), Some(line))),
+                sdp,
+            ),
+            Err(_) => Self::from_lines(split_lines(sdp).map(|line| (line, None)), sdp),
+        }
+    }
+
+    /// Groups lines (bytes, and text when the whole SDP is known to be UTF-8) into sections.
+    fn from_lines(
+        lines: impl Iterator<Item = (&'a [u8], Option<&'a str>)>,
+        sdp: &'a [u8],
+    ) -> Result<Self, SdpReject> {
+        // At most one line per LF (and one after the last): no vector has to grow.
+        let mut room = memchr::memchr_iter(b'\n', sdp).count() + 1;
+        let mut session = Vec::with_capacity(room.min(16));
         let mut media: Vec<MediaSection<'a>> = Vec::new();
-        for line in split_lines(sdp) {
-            if session.is_empty() && !line.starts_with(b"v=") {
+        for (bytes, text) in lines {
+            room = room.saturating_sub(1);
+            if session.is_empty() && !bytes.starts_with(b"v=") {
                 return Err(SdpReject::Malformed(
                     "the SDP does not start with a v= line".to_owned(),
                 ));
             }
-            if line.starts_with(b"m=") {
-                media.push(MediaSection::parse(line)?);
-            } else if let Some(section) = media.last_mut() {
-                section.lines.push(Line::Original(line));
-            } else {
-                session.push(Line::Original(line));
+            if bytes.starts_with(b"m=") {
+                media.push(MediaSection::parse(bytes, text, room)?);
+                continue;
+            }
+            let line = match text {
+                Some(text) => Line::Utf8(text),
+                None => Line::Original(bytes),
+            };
+            match media.last_mut() {
+                Some(section) => section.lines.push(line),
+                None => session.push(line),
             }
         }
         if session.is_empty() {
@@ -289,7 +416,11 @@ impl<'a> Sdp<'a> {
                 "the SDP is empty (no v= line)".to_owned(),
             ));
         }
-        Ok(Self { session, media })
+        Ok(Self {
+            session,
+            media,
+            input_len: sdp.len(),
+        })
     }
 
     /// The IPv4 unicast address of the `o=` line, if it has one.
@@ -299,22 +430,22 @@ impl<'a> Sdp<'a> {
             .iter()
             .filter_map(Line::text)
             .find_map(|text| text.strip_prefix("o="))?;
-        let fields: Vec<&str> = origin.split_ascii_whitespace().collect();
-        match fields.as_slice() {
-            [_, _, _, _, addrtype, address] if addrtype.eq_ignore_ascii_case("IP4") => {
-                Some((*address).to_owned())
-            }
-            _ => None,
+        let mut fields = origin.split_ascii_whitespace();
+        let mut six = [""; 6];
+        for field in &mut six {
+            *field = fields.next()?;
         }
+        let [_, _, _, _, addrtype, address] = six;
+        if fields.next().is_some() || !addrtype.eq_ignore_ascii_case("IP4") {
+            return None;
+        }
+        Some(address.to_owned())
     }
 
     /// Writes the SDP with CRLF after every line.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for line in &self.session {
-            out.extend_from_slice(line.bytes());
-            out.extend_from_slice(b"\r\n");
-        }
+        let mut out = Vec::with_capacity(self.input_len + self.input_len / 8 + 64);
+        write_lines(&self.session, &mut out);
         for section in &self.media {
             section.write_into(&mut out);
         }

@@ -1,22 +1,32 @@
 //! Microsoft-only SDP attributes ([MS-SDPEXT]) that standard endpoints do not understand.
 
-use super::lines::{remove_lines, Attribute, Line};
+use std::borrow::Cow;
+
+use super::lines::{drop_lines, Attribute, Line};
 use super::tally::Tally;
 
-/// Attribute names dropped wherever they appear (session or media level).
-const MICROSOFT_ATTRIBUTES: &[&str] = &[
-    "x-ssrc-range",
-    "x-caps",
-    "x-mediabw",
-    "x-devicecaps",
-    "x-source",
-    "x-source-streamid",
-    "x-mediasettings",
-    "x-bw",
-    "x-candidate-ipv6",
-    "cryptoscale",
-    "encryption",
-];
+/// The kind (`a=` and the lower-case name) of an attribute dropped wherever it appears
+/// (session or media level), or `None`.
+fn microsoft_attribute_kind(name: &str) -> Option<&'static str> {
+    let mut lower = [0u8; 20];
+    let lower = lower.get_mut(..name.len())?;
+    lower.copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    Some(match &*lower {
+        b"x-ssrc-range" => "a=x-ssrc-range",
+        b"x-caps" => "a=x-caps",
+        b"x-mediabw" => "a=x-mediabw",
+        b"x-devicecaps" => "a=x-devicecaps",
+        b"x-source" => "a=x-source",
+        b"x-source-streamid" => "a=x-source-streamid",
+        b"x-mediasettings" => "a=x-mediasettings",
+        b"x-bw" => "a=x-bw",
+        b"x-candidate-ipv6" => "a=x-candidate-ipv6",
+        b"cryptoscale" => "a=cryptoscale",
+        b"encryption" => "a=encryption",
+        _ => return None,
+    })
+}
 
 /// `a=label:` values Lync uses for its own stream roles.
 const MICROSOFT_LABELS: &[&str] = &[
@@ -27,18 +37,27 @@ const MICROSOFT_LABELS: &[&str] = &[
     "data",
 ];
 
+/// Whether `text` starts with `prefix` (ASCII case-insensitive).
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
 /// Whether an `a=label:` value is a Microsoft stream label.
 fn is_microsoft_label(label: &str) -> bool {
-    let lower = label.trim().to_ascii_lowercase();
-    MICROSOFT_LABELS.contains(&lower.as_str())
-        || lower.starts_with("main-")
-        || lower.starts_with("x-")
+    let label = label.trim();
+    MICROSOFT_LABELS
+        .iter()
+        .any(|known| label.eq_ignore_ascii_case(known))
+        || starts_with_ignore_case(label, "main-")
+        || starts_with_ignore_case(label, "x-")
 }
 
 /// The kind of Microsoft-only attribute this is (e.g. `a=x-caps`), or `None` to keep it.
-pub fn microsoft_only_kind(attribute: &Attribute<'_>) -> Option<String> {
-    if MICROSOFT_ATTRIBUTES.iter().any(|name| attribute.is(name)) {
-        return Some(format!("a={}", attribute.name.to_ascii_lowercase()));
+pub fn microsoft_only_kind(attribute: &Attribute<'_>) -> Option<Cow<'static, str>> {
+    if let Some(kind) = microsoft_attribute_kind(attribute.name) {
+        return Some(Cow::Borrowed(kind));
     }
     let value = attribute.value_or_empty();
     if attribute.is("rtcp-fb")
@@ -47,10 +66,10 @@ pub fn microsoft_only_kind(attribute: &Attribute<'_>) -> Option<String> {
             .nth(1)
             .is_some_and(|kind| kind.eq_ignore_ascii_case("x-message"))
     {
-        return Some("a=rtcp-fb x-message".to_owned());
+        return Some(Cow::Borrowed("a=rtcp-fb x-message"));
     }
     if attribute.is("label") && is_microsoft_label(value) {
-        return Some(format!("a=label:{}", value.trim()));
+        return Some(Cow::Owned(format!("a=label:{}", value.trim())));
     }
     None
 }
@@ -62,24 +81,21 @@ pub fn remove_microsoft_attributes(
     changes: &mut Vec<String>,
 ) {
     let mut tally = Tally::default();
-    remove_lines(lines, |line| {
+    drop_lines(lines, |line| {
         match line.attribute().as_ref().and_then(microsoft_only_kind) {
             Some(kind) => {
-                tally.add(&kind);
+                tally.add(kind);
                 true
             }
             None => false,
         }
     });
     for (kind, count) in tally.entries() {
-        let count = if count > 1 {
-            format!(", {count} lines")
+        changes.push(if count > 1 {
+            format!("removed {kind} from {scope} (Microsoft-only attribute, {count} lines)")
         } else {
-            String::new()
-        };
-        changes.push(format!(
-            "removed {kind} from {scope} (Microsoft-only attribute{count})"
-        ));
+            format!("removed {kind} from {scope} (Microsoft-only attribute)")
+        });
     }
 }
 
@@ -88,7 +104,7 @@ mod tests {
     use super::*;
 
     fn kind(line: &str) -> Option<String> {
-        microsoft_only_kind(&Attribute::parse(line).unwrap())
+        microsoft_only_kind(&Attribute::parse(line).unwrap()).map(String::from)
     }
 
     #[test]

@@ -1,9 +1,7 @@
 //! Microsoft-only codecs: found by their `a=rtpmap` encoding name and removed from the
 //! `m=` format list together with their `a=rtpmap`, `a=fmtp` and `a=rtcp-fb` lines.
 
-use std::collections::HashSet;
-
-use super::lines::{remove_lines, MediaSection};
+use super::lines::MediaSection;
 
 /// Encoding names (case-insensitive) only Microsoft endpoints speak.
 const MICROSOFT_ENCODINGS: &[&str] = &[
@@ -62,34 +60,37 @@ impl<'l> Rtpmap<'l> {
 /// Removes Microsoft-only codecs from `section`. If no format is left, the section gets
 /// port 0 (keeping its first format so the line stays valid) and a change says so.
 pub fn remove_microsoft_codecs(section: &mut MediaSection<'_>, changes: &mut Vec<String>) {
-    let dropped: Vec<(String, String)> = section
-        .lines
+    // The lines are taken out of the section so the dropped payloads can borrow from them
+    // while the format list is edited.
+    let lines = std::mem::take(&mut section.lines);
+    let dropped: Vec<(&str, &str)> = lines
         .iter()
         .filter_map(|line| {
             let attribute = line.attribute().filter(|a| a.is("rtpmap"))?;
             let map = Rtpmap::parse(attribute.value_or_empty())?;
-            map.is_microsoft()
-                .then(|| (map.payload.to_owned(), map.description.to_owned()))
+            map.is_microsoft().then_some((map.payload, map.description))
         })
         .collect();
     if dropped.is_empty() {
+        section.lines = lines;
         return;
     }
-    let payloads: HashSet<&str> = dropped
+    let is_dropped = |payload: &str| dropped.iter().any(|(known, _)| *known == payload);
+    let emptied = section.retain_formats(|format| !is_dropped(format));
+    section.lines = lines
         .iter()
-        .map(|(payload, _)| payload.as_str())
-        .collect();
-    let emptied = section.retain_formats(|format| !payloads.contains(format));
-    remove_lines(&mut section.lines, |line| {
-        line.attribute().is_some_and(|attribute| {
-            (attribute.is("rtpmap") || attribute.is("fmtp") || attribute.is("rtcp-fb"))
-                && attribute
-                    .value_or_empty()
-                    .split_ascii_whitespace()
-                    .next()
-                    .is_some_and(|payload| payloads.contains(payload))
+        .filter(|line| {
+            !line.attribute().is_some_and(|attribute| {
+                (attribute.is("rtpmap") || attribute.is("fmtp") || attribute.is("rtcp-fb"))
+                    && attribute
+                        .value_or_empty()
+                        .split_ascii_whitespace()
+                        .next()
+                        .is_some_and(is_dropped)
+            })
         })
-    });
+        .cloned()
+        .collect();
     let scope = section.label();
     for (payload, description) in &dropped {
         changes.push(format!(

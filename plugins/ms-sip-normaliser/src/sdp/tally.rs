@@ -1,17 +1,20 @@
 //! Counting removed lines by kind, so one change line can say "3 lines" instead of three.
 
+use std::borrow::Cow;
+
 /// Counts per kind, in order of first appearance.
 #[derive(Debug, Default)]
 pub struct Tally {
-    entries: Vec<(String, usize)>,
+    entries: Vec<(Cow<'static, str>, usize)>,
 }
 
 impl Tally {
-    /// Counts one more of `kind`.
-    pub fn add(&mut self, kind: &str) {
-        match self.entries.iter_mut().find(|(known, _)| known == kind) {
+    /// Counts one more of `kind` (copied only when it is new and not `'static`).
+    pub fn add(&mut self, kind: impl Into<Cow<'static, str>>) {
+        let kind = kind.into();
+        match self.entries.iter_mut().find(|(known, _)| *known == kind) {
             Some((_, count)) => *count += 1,
-            None => self.entries.push((kind.to_owned(), 1)),
+            None => self.entries.push((kind, 1)),
         }
     }
 
@@ -19,13 +22,19 @@ impl Tally {
     pub fn entries(&self) -> impl Iterator<Item = (&str, usize)> {
         self.entries
             .iter()
-            .map(|(kind, count)| (kind.as_str(), *count))
+            .map(|(kind, count)| (kind.as_ref(), *count))
     }
 
     /// The kinds, comma-separated, in order of first appearance.
     pub fn kinds(&self) -> String {
-        let kinds: Vec<&str> = self.entries().map(|(kind, _)| kind).collect();
-        kinds.join(", ")
+        let mut kinds = String::new();
+        for (index, (kind, _)) in self.entries().enumerate() {
+            if index > 0 {
+                kinds.push_str(", ");
+            }
+            kinds.push_str(kind);
+        }
+        kinds
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::crypto::Crypto;
 use super::ice::{keep_rfc5245_ice, remove_all_ice};
-use super::lines::{remove_lines, Line, MediaSection, Sdp};
+use super::lines::{drop_lines, remove_lines, Line, MediaSection, Sdp};
 use super::ms_attributes::remove_microsoft_attributes;
 use super::ms_codecs::remove_microsoft_codecs;
 use super::{Rewritten, SdpReject, StandardOptions};
@@ -18,7 +18,7 @@ const NO_MEDIA_LEFT: &str = "no media left after removing Microsoft-only streams
 pub fn to_standard(sdp: &[u8], opts: &StandardOptions) -> Result<Rewritten, SdpReject> {
     let mut doc = Sdp::parse(sdp)?;
     let mut changes = Vec::new();
-    let session_encryption = encryption_policy(&doc.session);
+    let session_required = encryption_required(&doc.session);
     remove_microsoft_attributes(&mut doc.session, "the session level", &mut changes);
     filter_ice(&mut doc.session, "the session level", opts, &mut changes);
     for section in &mut doc.media {
@@ -26,13 +26,13 @@ pub fn to_standard(sdp: &[u8], opts: &StandardOptions) -> Result<Rewritten, SdpR
             disable_application_sharing(section, &mut changes);
             continue;
         }
-        let encryption = encryption_policy(&section.lines).or_else(|| session_encryption.clone());
+        let required = encryption_required(&section.lines).or(session_required) == Some(true);
         let scope = section.label();
         remove_microsoft_attributes(&mut section.lines, &scope, &mut changes);
         remove_microsoft_codecs(section, &mut changes);
         filter_ice(&mut section.lines, &scope, opts, &mut changes);
         prefer_keys_without_mki(section, &mut changes);
-        if encryption.as_deref() == Some("required") {
+        if required {
             signal_mandatory_srtp(section, &mut changes);
         }
     }
@@ -45,11 +45,17 @@ pub fn to_standard(sdp: &[u8], opts: &StandardOptions) -> Result<Rewritten, SdpR
     })
 }
 
-/// The `a=encryption` value (lower case) among `lines`, if any.
-fn encryption_policy(lines: &[Line<'_>]) -> Option<String> {
+/// Whether the first `a=encryption` among `lines` says `required` (case-insensitive);
+/// `None` without an `a=encryption` line.
+fn encryption_required(lines: &[Line<'_>]) -> Option<bool> {
     lines.iter().find_map(|line| {
         let attribute = line.attribute().filter(|a| a.is("encryption"))?;
-        Some(attribute.value_or_empty().trim().to_ascii_lowercase())
+        Some(
+            attribute
+                .value_or_empty()
+                .trim()
+                .eq_ignore_ascii_case("required"),
+        )
     })
 }
 
@@ -72,24 +78,21 @@ fn disable_application_sharing(section: &mut MediaSection<'_>, changes: &mut Vec
         return;
     }
     section.set_port_zero();
-    let removed = remove_lines(&mut section.lines, |line| line.bytes().starts_with(b"a="));
+    let removed = drop_lines(&mut section.lines, |line| line.bytes().starts_with(b"a="));
     changes.push(format!(
-        "disabled m=applicationsharing (port 0, {} attribute lines removed): Microsoft desktop \
-         sharing has no standard equivalent",
-        removed.len()
+        "disabled m=applicationsharing (port 0, {removed} attribute lines removed): Microsoft \
+         desktop sharing has no standard equivalent"
     ));
 }
 
 /// With several `a=crypto` lines, some with an MKI and some without: keep only those without.
 fn prefer_keys_without_mki(section: &mut MediaSection<'_>, changes: &mut Vec<String>) {
-    let with_mki: Vec<bool> = section
-        .lines
-        .iter()
-        .filter_map(crypto_of)
-        .map(|crypto| crypto.has_mki())
-        .collect();
-    let mki_count = with_mki.iter().filter(|has| **has).count();
-    if mki_count == 0 || mki_count == with_mki.len() {
+    let (mut crypto_count, mut mki_count) = (0, 0);
+    for crypto in section.lines.iter().filter_map(crypto_of) {
+        crypto_count += 1;
+        mki_count += usize::from(crypto.has_mki());
+    }
+    if mki_count == 0 || mki_count == crypto_count {
         return;
     }
     let removed = remove_lines(&mut section.lines, |line| {
