@@ -52,6 +52,9 @@ pub struct ResponseOutcome {
     pub explanation: Vec<String>,
 }
 
+/// A hook's verdict, its edits, the message after them, and its explanation lines.
+type Ran<T> = (T, Vec<Edit>, Vec<u8>, Vec<String>);
+
 /// One transaction's worth of context: source, transport, trusted pool, and the scratchpad that a
 /// request hook fills and the response hook of the same transaction reads.
 pub struct Bench {
@@ -96,12 +99,12 @@ impl Bench {
         }
     }
 
-    /// Run `plugin`'s request hook on `bytes`.
-    pub fn request<P: Plugin>(
+    /// Parse `bytes`, run `hook` on the views the host would hand a plugin, apply its edits.
+    fn run<T>(
         &mut self,
-        plugin: &P,
         bytes: &[u8],
-    ) -> Result<RequestOutcome, ParseError> {
+        hook: impl FnOnce(&MessageFfi<'_>, &mut RVec<Edit>, &mut Context<'_>) -> T,
+    ) -> Result<Ran<T>, ParseError> {
         let m = Message::parse(bytes)?;
         let headers = m.header_entries().to_vec();
         let ffi = MessageFfi {
@@ -113,14 +116,25 @@ impl Bench {
         let mut edits = RVec::new();
         super::host::bench_explaining(self.explain);
         let verdict = {
-            let mut req = Request::from_ffi(&ffi, &mut edits);
             let mut ctx = self.ctx();
             let mut c = Context::from_ffi(&mut ctx);
-            plugin.on_request(&mut req, &mut c)
+            hook(&ffi, &mut edits, &mut c)
         };
         let explanation = super::host::bench_explaining(false);
         let edits: Vec<Edit> = edits.into_vec();
         let message = serialize(&m, &edits);
+        Ok((verdict, edits, message, explanation))
+    }
+
+    /// Run `plugin`'s request hook on `bytes`.
+    pub fn request<P: Plugin>(
+        &mut self,
+        plugin: &P,
+        bytes: &[u8],
+    ) -> Result<RequestOutcome, ParseError> {
+        let (verdict, edits, message, explanation) = self.run(bytes, |ffi, edits, c| {
+            plugin.on_request(&mut Request::from_ffi(ffi, edits), c)
+        })?;
         Ok(RequestOutcome {
             verdict,
             edits,
@@ -135,25 +149,9 @@ impl Bench {
         plugin: &P,
         bytes: &[u8],
     ) -> Result<ResponseOutcome, ParseError> {
-        let m = Message::parse(bytes)?;
-        let headers = m.header_entries().to_vec();
-        let ffi = MessageFfi {
-            bytes: RSlice::from_slice(bytes),
-            start: *m.start_line(),
-            headers: RSlice::from_slice(&headers),
-            body: m.body_span(),
-        };
-        let mut edits = RVec::new();
-        super::host::bench_explaining(self.explain);
-        let verdict = {
-            let mut resp = Response::from_ffi(&ffi, &mut edits);
-            let mut ctx = self.ctx();
-            let mut c = Context::from_ffi(&mut ctx);
-            plugin.on_response(&mut resp, &mut c)
-        };
-        let explanation = super::host::bench_explaining(false);
-        let edits: Vec<Edit> = edits.into_vec();
-        let message = serialize(&m, &edits);
+        let (verdict, edits, message, explanation) = self.run(bytes, |ffi, edits, c| {
+            plugin.on_response(&mut Response::from_ffi(ffi, edits), c)
+        })?;
         Ok(ResponseOutcome {
             verdict,
             edits,

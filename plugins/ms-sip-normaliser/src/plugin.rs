@@ -99,6 +99,21 @@ macro_rules! apply_changes {
     };
 }
 
+/// Put a rewritten SDP on the message (when it changed, or came out of multipart) and explain each
+/// change under `rule`; gives the new SDP back.
+macro_rules! apply_rewrite {
+    ($view:expr, $r:expr, $forced:expr, $rule:literal, $notes:expr) => {{
+        let r = $r;
+        if $forced || !r.changes.is_empty() {
+            $view.replace_body("application/sdp", &r.sdp);
+        }
+        for c in &r.changes {
+            $notes.add(|| format!(concat!($rule, ": {}"), c));
+        }
+        r.sdp
+    }};
+}
+
 /// The facts of a message the rules need.
 struct Facts<'a> {
     method: &'a str,
@@ -436,12 +451,7 @@ impl Normaliser {
                 }
                 match sdp::to_standard(sdp_bytes, &StandardOptions { target_ice: ice }) {
                     Ok(r) => {
-                        if extracted || !r.changes.is_empty() {
-                            req.replace_body("application/sdp", &r.sdp);
-                        }
-                        for c in r.changes {
-                            notes.add(|| format!("sdp.standard: {c}"));
-                        }
+                        apply_rewrite!(req, r, extracted, "sdp.standard", notes);
                     }
                     Err(SdpReject::NotAcceptable(why)) => {
                         host::counter_add("rejected_488", 1);
@@ -616,13 +626,7 @@ impl Normaliser {
                 },
             ) {
                 Ok(r) => {
-                    if changed || !r.changes.is_empty() {
-                        req.replace_body("application/sdp", &r.sdp);
-                    }
-                    for c in &r.changes {
-                        notes.add(|| format!("sdp.microsoft: {c}"));
-                    }
-                    facing = Some(r.sdp);
+                    facing = Some(apply_rewrite!(req, r, changed, "sdp.microsoft", notes));
                 }
                 Err(SdpReject::NotAcceptable(why)) => {
                     host::counter_add("rejected_488", 1);
@@ -759,13 +763,7 @@ impl Normaliser {
                 },
             ) {
                 Ok(r) => {
-                    if extracted || !r.changes.is_empty() {
-                        resp.replace_body("application/sdp", &r.sdp);
-                    }
-                    for c in &r.changes {
-                        notes.add(|| format!("sdp.microsoft: {c}"));
-                    }
-                    facing = Some(r.sdp);
+                    facing = Some(apply_rewrite!(resp, r, extracted, "sdp.microsoft", notes));
                 }
                 Err(SdpReject::NotAcceptable(why) | SdpReject::Malformed(why)) => {
                     host::counter_add("answer_not_translated", 1);
@@ -825,12 +823,7 @@ impl Normaliser {
             Ok(Some((sdp_bytes, extracted))) => {
                 match sdp::to_standard(sdp_bytes, &StandardOptions { target_ice: ice }) {
                     Ok(r) => {
-                        if extracted || !r.changes.is_empty() {
-                            resp.replace_body("application/sdp", &r.sdp);
-                        }
-                        for c in r.changes {
-                            notes.add(|| format!("sdp.standard: {c}"));
-                        }
+                        apply_rewrite!(resp, r, extracted, "sdp.standard", notes);
                     }
                     Err(SdpReject::NotAcceptable(why) | SdpReject::Malformed(why)) => {
                         if extracted {
