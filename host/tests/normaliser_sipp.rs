@@ -8,6 +8,8 @@
 
 mod support;
 
+use std::path::PathBuf;
+use std::process::ExitStatus;
 use std::time::Duration;
 use support::sipp::*;
 use support::*;
@@ -21,115 +23,82 @@ fn chain(peers: &str) -> String {
     )
 }
 
-/// A caller that dials `service` at the callee through the proxy.
-fn caller(dir: &std::path::Path, scenario: &str, callee: u16, proxy: u16, service: &str) -> Proc {
-    let args: Vec<String> = [
-        format!("127.0.0.1:{callee}"),
-        "-rsa".into(),
-        format!("127.0.0.1:{proxy}"),
-        "-sf".into(),
-        scenarios().join(scenario).display().to_string(),
-        "-s".into(),
-        service.into(),
-        "-i".into(),
-        "127.0.0.1".into(),
-        "-p".into(),
-        free_port().to_string(),
-        "-m".into(),
-        "1".into(),
-        "-timeout".into(),
-        "30s".into(),
-    ]
-    .into();
-    sipp(dir, &format!("UAC {scenario}"), &args)
+/// One call through a proxy running `chain`: a `caller` scenario dialling `service` at a `callee`
+/// scenario on `callee_port`. Returns both SIPp exit statuses (a failed ereg check makes its SIPp
+/// exit 1).
+fn call(
+    tag: &str,
+    chain: &str,
+    caller: &str,
+    service: &str,
+    callee: &str,
+    callee_port: u16,
+) -> (ExitStatus, ExitStatus, PathBuf) {
+    let dir = temp_dir(tag);
+    let (_proxy, port) = proxy(&dir, chain);
+    let callee = uas(&dir, callee, callee_port, false, &["-timeout", "30s"]);
+    std::thread::sleep(Duration::from_millis(200));
+    let remote = format!("127.0.0.1:{callee_port}");
+    let caller = uac_with(&dir, caller, &remote, port, false, &["-s", service]);
+    let caller_status = caller.wait(LIMIT);
+    (caller_status, callee.wait(LIMIT), dir)
 }
 
 #[test]
 fn a_lync_call_reaches_a_standard_callee_with_nothing_microsoft_left() {
-    let dir = temp_dir("ms-to-standard");
-    let (_proxy, port) = proxy(&dir, &chain(""));
-    let callee_port = free_port();
-    let callee = uas(
-        &dir,
-        "uas-standard-checks.xml",
-        callee_port,
-        false,
-        &["-timeout", "30s"],
-    );
-    std::thread::sleep(Duration::from_millis(200));
-    let lync = caller(
-        &dir,
+    let (lync, callee, dir) = call(
+        "ms-to-standard",
+        &chain(""),
         "uac-lync-invite.xml",
-        callee_port,
-        port,
         "+14085551234",
+        "uas-standard-checks.xml",
+        free_port(),
     );
-    passed(lync.wait(LIMIT), "Lync-style caller", &dir);
+    passed(lync, "Lync-style caller", &dir);
     // The callee's exit code is the verdict of its checks on what arrived.
     passed(
-        callee.wait(LIMIT),
+        callee,
         "standard callee checking for Microsoft leftovers",
         &dir,
     );
 }
 
+fn lync_peer(port: u16) -> String {
+    chain(&format!(
+        "[[chain.config.peer]]\nname = \"lync\"\naddress = \"127.0.0.1:{port}\"\ndialect = \"ms\"\n"
+    ))
+}
+
 #[test]
 fn a_cisco_call_reaches_a_lync_callee_in_the_form_lync_needs() {
-    let dir = temp_dir("standard-to-ms");
     let callee_port = free_port();
-    let peers = format!(
-        "[[chain.config.peer]]\nname = \"lync\"\naddress = \"127.0.0.1:{callee_port}\"\ndialect = \"ms\"\n"
-    );
-    let (_proxy, port) = proxy(&dir, &chain(&peers));
-    let callee = uas(
-        &dir,
+    let (cisco, callee, dir) = call(
+        "standard-to-ms",
+        &lync_peer(callee_port),
+        "uac-standard-invite.xml",
+        "4085551234",
         "uas-lync-checks.xml",
         callee_port,
-        false,
-        &["-timeout", "30s"],
     );
-    std::thread::sleep(Duration::from_millis(200));
-    let cisco = caller(
-        &dir,
-        "uac-standard-invite.xml",
-        callee_port,
-        port,
-        "4085551234",
-    );
-    passed(cisco.wait(LIMIT), "Cisco-style caller", &dir);
-    passed(
-        callee.wait(LIMIT),
-        "Lync callee checking what it needs",
-        &dir,
-    );
+    // The caller checks the answer it gets back; the callee checks the INVITE.
+    passed(cisco, "Cisco-style caller", &dir);
+    passed(callee, "Lync callee checking what it needs", &dir);
 }
 
 #[test]
 fn without_the_normaliser_the_standard_callee_refuses_the_lync_call() {
     // The negative of the first test: the same peers with an empty chain. If this passed, the
     // callee's checks would prove nothing.
-    let dir = temp_dir("ms-unnormalised");
-    let (_proxy, port) = proxy(&dir, "");
-    let callee_port = free_port();
-    let callee = uas(
-        &dir,
-        "uas-standard-checks.xml",
-        callee_port,
-        false,
-        &["-timeout", "30s"],
-    );
-    std::thread::sleep(Duration::from_millis(200));
-    let lync = caller(
-        &dir,
+    let (_, callee, _) = call(
+        "ms-unnormalised",
+        "",
         "uac-lync-invite.xml",
-        callee_port,
-        port,
         "+14085551234",
+        "uas-standard-checks.xml",
+        free_port(),
     );
-    let _ = lync.wait(LIMIT);
-    let st = callee.wait(LIMIT);
     assert!(
-        !st.success(),
+        !callee.success(),
         "the callee accepted an unnormalised Lync INVITE"
     );
 }
@@ -137,28 +106,16 @@ fn without_the_normaliser_the_standard_callee_refuses_the_lync_call() {
 #[test]
 fn without_the_normaliser_the_cisco_caller_refuses_lyncs_answer() {
     // The negative of the second test, for the answer's checks in the caller's scenario.
-    let dir = temp_dir("ms-answer-unnormalised");
-    let (_proxy, port) = proxy(&dir, "");
-    let callee_port = free_port();
-    let callee = uas(
-        &dir,
-        "uas-lync-checks.xml",
-        callee_port,
-        false,
-        &["-timeout", "30s"],
-    );
-    std::thread::sleep(Duration::from_millis(200));
-    let cisco = caller(
-        &dir,
+    let (cisco, _, _) = call(
+        "ms-answer-unnormalised",
+        "",
         "uac-standard-invite.xml",
-        callee_port,
-        port,
         "4085551234",
+        "uas-lync-checks.xml",
+        free_port(),
     );
-    let st = cisco.wait(LIMIT);
-    let _ = callee.wait(LIMIT);
     assert!(
-        !st.success(),
+        !cisco.success(),
         "the caller accepted Lync's answer unnormalised"
     );
 }

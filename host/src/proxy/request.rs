@@ -316,9 +316,7 @@ impl Core {
                 && next_route.is_none()
                 && first
                     .and_then(|f| NameAddr::parse(f).ok())
-                    .and_then(|n| n.uri().ok())
-                    .and_then(|u| u.as_sip().map(|s| self.is_us(s.host_text, s.port)))
-                    .unwrap_or(false);
+                    .is_some_and(|n| self.is_our_uri(n.uri_str));
             if first_is_us {
                 pop_route = Some((
                     i,

@@ -95,6 +95,18 @@ pub fn uas(dir: &Path, scenario: &str, port: u16, tcp: bool, extra: &[&str]) -> 
 }
 
 pub fn uac(dir: &Path, scenario: &str, remote: &str, proxy: u16, tcp: bool) -> Proc {
+    uac_with(dir, scenario, remote, proxy, tcp, &[])
+}
+
+/// [`uac`] with more SIPp arguments (`-s USER`, `-d MS`).
+pub fn uac_with(
+    dir: &Path,
+    scenario: &str,
+    remote: &str,
+    proxy: u16,
+    tcp: bool,
+    extra: &[&str],
+) -> Proc {
     let mut a = vec![
         remote.to_string(),
         "-rsa".into(),
@@ -113,6 +125,7 @@ pub fn uac(dir: &Path, scenario: &str, remote: &str, proxy: u16, tcp: bool) -> P
     if tcp {
         a.extend(["-t".into(), "t1".into()]);
     }
+    a.extend(extra.iter().map(|s| s.to_string()));
     sipp(dir, &format!("UAC {scenario}"), &a)
 }
 

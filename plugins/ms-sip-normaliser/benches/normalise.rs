@@ -10,22 +10,8 @@ use sip_interop_abi::sdk::testing::Bench;
 #[allow(dead_code)]
 mod support;
 
-const CONFIG: &str = r#"
-ms_domains = ["lync.example.com"]
-[[peer]]
-name = "lync-pool"
-address = "192.0.2.20"
-dialect = "ms"
-[[peer]]
-name = "cucm"
-address = "198.51.100.10"
-dialect = "standard"
-[numbers]
-country_code = "1"
-"#;
-
 fn bench(c: &mut Criterion) {
-    let n = Normaliser::from_toml(CONFIG).unwrap();
+    let n = Normaliser::from_toml(support::CONFIG).unwrap();
     let lync = support::fixture("lync2013-multipart-invite.sip");
     let cucm = support::fixture("cucm-invite-srtp.sip");
     let ok = support::fixture("sfb-200-ok.sip");

@@ -32,12 +32,7 @@ pub fn microsoft_sign(m: &Message<'_>) -> Option<String> {
         }
     }
     for c in m.contacts().flatten() {
-        if c.param("epid").is_some()
-            || c.uri_str.contains("opaque=user:epid")
-            || c.params
-                .get("+sip.instance")
-                .is_some_and(|_| c.uri_str.contains("gruu"))
-        {
+        if c.param("epid").is_some() || c.uri_str.contains("opaque=user:epid") {
             return Some("Contact is a Microsoft GRUU (opaque=user:epid)".into());
         }
     }

@@ -141,8 +141,12 @@ fn header_index<'a>(m: &Message<'a>, k: u16) -> Option<(usize, &'a str)> {
         .map(|h| (h.index, h.value))
 }
 
-/// The SDP of a body, picked out of multipart if need be: `(sdp, came out of multipart)`.
-fn sdp_of<'a>(m: &Message<'a>, notes: &Notes) -> Result<Option<(&'a [u8], bool)>, String> {
+/// The SDP of a body, picked out of multipart if need be: `(sdp, came out of multipart)`, or why the
+/// body could not be read.
+type Picked<'a> = Result<Option<(&'a [u8], bool)>, String>;
+
+/// Pick the SDP of a body (once per message).
+fn sdp_of<'a>(m: &Message<'a>, notes: &Notes) -> Picked<'a> {
     let body = m.body();
     let Some(ct) = m.content_type() else {
         return Ok(None);
@@ -298,8 +302,17 @@ impl Plugin for Normaliser {
         let (far, far_peer, why_far) = self.far_side(&m, &f, source);
         ctx.set_text(FAR_DIALECT_KEY, far.as_str());
         notes.add(|| format!("dialect: to {} ({why_far})", far.as_str()));
-        if source == Side::Microsoft && f.method == "INVITE" {
-            if let Ok(Some((sdp, _))) = sdp_of(&m, &Notes { on: false }) {
+        let crossing = source != far;
+        let im_candidate = source == Side::Microsoft && f.method == "INVITE";
+        // The body is read once, for the IM check and the translation alike; a message that stays
+        // in its dialect is not read at all.
+        let picked = match (crossing, im_candidate) {
+            (true, _) => sdp_of(&m, &notes),
+            (false, true) => sdp_of(&m, &Notes { on: false }),
+            (false, false) => Ok(None),
+        };
+        if im_candidate {
+            if let Ok(Some((sdp, _))) = picked {
                 if sdp::is_im_session(sdp) {
                     ctx.set(IM_SESSION_KEY, ScratchValue::Bool(true));
                     notes.add(|| {
@@ -325,24 +338,27 @@ impl Plugin for Normaliser {
             _ => "none",
         };
         ctx.set_text(DIRECTION_KEY, direction);
+        // Which of the two peers is the Microsoft one and which the standards one.
+        let (ms_peer, standard_peer) = match source {
+            Side::Microsoft => (source_peer, far_peer),
+            Side::Standard => (far_peer, source_peer),
+        };
+        if crossing {
+            let ice = standard_peer.map_or(self.s.standard_ice, |p| p.ice);
+            ctx.set(STANDARD_ICE_KEY, ScratchValue::Bool(ice));
+            if let Some(p) = ms_peer {
+                ctx.set_text(MS_PEER_KEY, &p.name);
+            }
+        }
         let verdict = match (source, far) {
             (Side::Microsoft, Side::Standard) => {
-                let ice = far_peer.map_or(self.s.standard_ice, |p| p.ice);
-                ctx.set(STANDARD_ICE_KEY, ScratchValue::Bool(ice));
-                if let Some(p) = source_peer {
-                    ctx.set_text(MS_PEER_KEY, &p.name);
-                }
                 host::counter_add("to_standard", 1);
-                self.request_to_standard(req, ctx, &f, ice, &notes)
+                let ice = standard_peer.map_or(self.s.standard_ice, |p| p.ice);
+                self.request_to_standard(req, ctx, &f, picked, ice, &notes)
             }
             (Side::Standard, Side::Microsoft) => {
-                let ice = source_peer.map_or(self.s.standard_ice, |p| p.ice);
-                ctx.set(STANDARD_ICE_KEY, ScratchValue::Bool(ice));
-                if let Some(p) = far_peer {
-                    ctx.set_text(MS_PEER_KEY, &p.name);
-                }
                 host::counter_add("to_microsoft", 1);
-                self.request_to_microsoft(req, ctx, &f, far_peer, &notes)
+                self.request_to_microsoft(req, ctx, &f, picked, ms_peer, &notes)
             }
             _ => {
                 notes.add(|| "nothing to translate: both sides speak the same dialect".into());
@@ -398,6 +414,7 @@ impl Normaliser {
         req: &mut Request<'_>,
         ctx: &mut Context<'_>,
         f: &Facts<'_>,
+        picked: Picked<'_>,
         ice: bool,
         notes: &Notes,
     ) -> Verdict {
@@ -413,7 +430,7 @@ impl Normaliser {
             }
         }
         // Body and SDP.
-        match sdp_of(&m, notes) {
+        match picked {
             Err(e) => {
                 // An ACK is never answered (RFC 3261 §17.2.1): it passes as it is.
                 if matches!(f.method, "INVITE" | "UPDATE" | "PRACK") {
@@ -471,40 +488,28 @@ impl Normaliser {
         apply_changes!(req, headers::to_standard(&m, false), notes);
         // epid and numbers in From / To; the originals go back on the answers.
         let mut ms_epid = None;
-        if let Some((i, from)) = header_index(&m, kind::FROM) {
-            ctx.set_text(FROM_KEY, from);
-            let mut v = from.to_string();
+        for (k, key, name) in [(kind::FROM, FROM_KEY, "From"), (kind::TO, TO_KEY, "To")] {
+            let Some((i, value)) = header_index(&m, k) else {
+                continue;
+            };
+            ctx.set_text(key, value);
+            let mut v = value.to_string();
             if let Some((out, epid)) = identity::take_header_param(&v, "epid") {
+                notes.add(|| format!("epid.strip: removed epid={epid} from {name}"));
+                v = out;
+                if k == kind::FROM {
+                    ms_epid = Some(epid);
+                }
+            }
+            if let Some(out) =
+                identity::rewrite_uri_in(&v, |u| identity::uri_to_standard(u, &self.s.numbers))
+            {
                 notes.add(|| {
-                    format!("epid.strip: removed epid={epid} from From (kept for the dialog)")
+                    format!("numbers.standard: {name} number in the standards side's format")
                 });
                 v = out;
-                ms_epid = Some(epid);
             }
-            if let Some(out) =
-                identity::rewrite_uri_in(&v, |u| identity::uri_to_standard(u, &self.s.numbers))
-            {
-                notes.add(|| "numbers.standard: From number in the standards side's format".into());
-                v = out;
-            }
-            if v != from {
-                req.replace_header_at(i, &v);
-            }
-        }
-        if let Some((i, to)) = header_index(&m, kind::TO) {
-            ctx.set_text(TO_KEY, to);
-            let mut v = to.to_string();
-            if let Some((out, epid)) = identity::take_header_param(&v, "epid") {
-                notes.add(|| format!("epid.strip: removed epid={epid} from To"));
-                v = out;
-            }
-            if let Some(out) =
-                identity::rewrite_uri_in(&v, |u| identity::uri_to_standard(u, &self.s.numbers))
-            {
-                notes.add(|| "numbers.standard: To number in the standards side's format".into());
-                v = out;
-            }
-            if v != to {
+            if v != value {
                 req.replace_header_at(i, &v);
             }
         }
@@ -566,6 +571,7 @@ impl Normaliser {
         req: &mut Request<'_>,
         ctx: &mut Context<'_>,
         f: &Facts<'_>,
+        picked: Picked<'_>,
         ms_peer: Option<&Peer>,
         notes: &Notes,
     ) -> Verdict {
@@ -587,7 +593,7 @@ impl Normaliser {
         }
         let initial = f.method == "INVITE" && !f.in_dialog;
         let mut default_offer_used = false;
-        let picked = match sdp_of(&m, notes) {
+        let picked = match picked {
             Err(e) => {
                 if matches!(f.method, "INVITE" | "UPDATE" | "PRACK") {
                     return reject(
@@ -598,12 +604,12 @@ impl Normaliser {
                 }
                 None
             }
-            Ok(Some((sdp, extracted))) => Some((sdp.to_vec(), extracted)),
+            Ok(Some((sdp, extracted))) => Some((sdp, extracted)),
             Ok(None) if initial => match &self.s.default_offer {
                 Some(offer) => {
                     default_offer_used = true;
                     notes.add(|| "offer.default: an INVITE without SDP gets the configured default offer (Microsoft needs an offer)".into());
-                    Some((offer.clone(), true))
+                    Some((offer.as_slice(), true))
                 }
                 None => {
                     host::counter_add("rejected_488", 1);
@@ -619,7 +625,7 @@ impl Normaliser {
         let mut facing = None;
         if let Some((sdp_bytes, changed)) = picked {
             match sdp::to_microsoft(
-                &sdp_bytes,
+                sdp_bytes,
                 &MicrosoftOptions {
                     encryption,
                     initial_offer: initial,
@@ -634,7 +640,7 @@ impl Normaliser {
                 }
                 Err(SdpReject::Malformed(why)) => {
                     if changed {
-                        req.replace_body("application/sdp", &sdp_bytes);
+                        req.replace_body("application/sdp", sdp_bytes);
                     }
                     notes.add(|| format!("sdp: left as is ({why})"));
                 }

@@ -11,32 +11,10 @@ use sip_interop_abi::prelude::*;
 use sip_interop_abi::sdk::testing::Bench;
 use sip_interop_abi::sdk::PEER_DIALECT_KEY;
 use sip_interop_abi::sip::Message;
-use support::{fixture, with_header};
+use support::{fixture, with_header, CONFIG};
 
 const LYNC_POOL: &str = "192.0.2.20:5061";
 const CUCM: &str = "198.51.100.10:5060";
-
-const CONFIG: &str = r#"
-ms_domains = ["lync.example.com"]
-
-[[peer]]
-name = "lync-pool"
-address = "192.0.2.20"
-dialect = "ms"
-
-[[peer]]
-name = "cucm"
-address = "198.51.100.10"
-dialect = "standard"
-
-[numbers]
-standard = "e164"
-international_prefix = "011"
-country_code = "1"
-
-[microsoft]
-epid_seed = "test-gateway"
-"#;
 
 fn normaliser(extra: &str) -> Normaliser {
     Normaliser::from_toml(&format!("{CONFIG}{extra}")).unwrap_or_else(|e| panic!("{e}"))
