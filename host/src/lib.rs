@@ -7,6 +7,7 @@ pub mod admin;
 pub mod chain;
 pub mod cli;
 pub mod config;
+pub mod conform;
 pub mod directory;
 mod host;
 pub mod logging;

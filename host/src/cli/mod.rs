@@ -47,6 +47,10 @@ enum Command {
         /// The plugin's shared object.
         plugin: PathBuf,
     },
+    /// Check a plugin before loading it: manifest, config refusals, RFC 4475 and PROTOS traffic through
+    /// its hooks, time per hook, determinism, concurrency, hot swap, well-formed edits, no stray output.
+    /// Exit 0 only if every check passes.
+    Conform(crate::conform::ConformArgs),
     /// Control a running host through its admin listener.
     Ctl {
         /// Admin address of the host (default: taken from --config, else 127.0.0.1:9060).
@@ -107,6 +111,7 @@ pub fn main() -> ExitCode {
         Command::CheckConfig { file } => check_config::check_config(&file),
         Command::CheckMessage { file } => check_message::check_message(&file),
         Command::Explain(args) => explain::explain(&args),
+        Command::Conform(args) => crate::conform::conform(&args),
         Command::Ctl {
             admin,
             config,

@@ -290,7 +290,10 @@ impl Plugin for Normaliser {
         "MS-SIP normaliser: Lync / Skype for Business <-> standards-based SIP in both directions.";
     const EXAMPLE_CONFIG: &'static str = EXAMPLE_CONFIG;
     const CONFIG_SCHEMA: &'static str = CONFIG_SCHEMA;
-    const HOOKS: u32 = sip_interop_abi::ffi::hooks::REQUEST | sip_interop_abi::ffi::hooks::RESPONSE;
+    /// The dialog table (epids, last SDP to Microsoft) is handed to the successor on a reload.
+    const HOOKS: u32 = sip_interop_abi::ffi::hooks::REQUEST
+        | sip_interop_abi::ffi::hooks::RESPONSE
+        | sip_interop_abi::ffi::hooks::STATE;
 
     fn on_request(&self, req: &mut Request<'_>, ctx: &mut Context<'_>) -> Verdict {
         let notes = Notes::new();
