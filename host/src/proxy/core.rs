@@ -47,6 +47,15 @@ impl Core {
             }
         };
         tracing::trace!(source = %inb.source, transport = inb.transport.as_str(), "received {}", String::from_utf8_lossy(&inb.data[..inb.data.len().min(80)]).lines().next().unwrap_or(""));
+        if let Some(why) = over_limits(&m, &self.cfg) {
+            // Before any other work on it: 513 to a request (RFC 3261 §21.5.14), a response dropped.
+            tracing::debug!(source = %inb.source, "message over a limit: {why}");
+            if m.is_request() {
+                let warning = format!("399 sip-interop \"{why}\"");
+                self.reject(&inb, &m, 513, &[("Warning".to_string(), warning)]);
+            }
+            return;
+        }
         if !m.is_request() {
             self.response(&inb, &m);
             return;
@@ -132,7 +141,8 @@ impl Core {
         after: std::time::Duration,
     ) {
         tx.gens[kind as usize] += 1;
-        self.timers.arm(
+        let previous = tx.timer_ids[kind as usize];
+        tx.timer_ids[kind as usize] = self.timers.arm(
             after,
             TimerEvent {
                 tx: Arc::downgrade(txr),
@@ -140,6 +150,7 @@ impl Core {
                 kind,
                 generation: tx.gens[kind as usize],
             },
+            previous,
         );
     }
 
@@ -154,7 +165,8 @@ impl Core {
     ) {
         let br = &mut tx.branches[b];
         br.gens[kind as usize] += 1;
-        self.timers.arm(
+        let previous = br.timer_ids[kind as usize];
+        br.timer_ids[kind as usize] = self.timers.arm(
             after,
             TimerEvent {
                 tx: Arc::downgrade(txr),
@@ -162,12 +174,27 @@ impl Core {
                 kind,
                 generation: br.gens[kind as usize],
             },
+            previous,
         );
     }
 
-    /// Cancel a timer kind (by moving its generation on).
-    pub(super) fn disarm_branch(tx: &mut ServerTx, b: usize, kind: TimerKind) {
-        tx.branches[b].gens[kind as usize] += 1;
+    /// Cancel a timer kind: its generation moves on (a timer already handed to a worker is then
+    /// ignored) and the pending timer leaves the timer queue.
+    pub(super) fn disarm_branch(&self, tx: &mut ServerTx, b: usize, kind: TimerKind) {
+        let br = &mut tx.branches[b];
+        br.gens[kind as usize] += 1;
+        self.timers
+            .cancel([std::mem::take(&mut br.timer_ids[kind as usize])]);
+    }
+
+    /// Cancel every timer of a transaction that leaves the table (its timers would be ignored).
+    pub(super) fn disarm_all(&self, tx: &mut ServerTx) {
+        let server = std::mem::take(&mut tx.timer_ids);
+        let branches = tx
+            .branches
+            .iter_mut()
+            .flat_map(|b| std::mem::take(&mut b.timer_ids));
+        self.timers.cancel(server.into_iter().chain(branches));
     }
 
     /// Whether `host:port` names this proxy.
@@ -253,6 +280,29 @@ impl Core {
     }
 }
 
+/// Why `m` is over the message limits of `cfg` (`max_headers` header fields, `max_header_bytes` of
+/// start line and header fields), if it is. Constant time: the parse already counted and measured.
+/// Streams enforce `max_header_bytes` while framing; this applies it to datagrams too.
+pub(super) fn over_limits(m: &Message<'_>, cfg: &ProxyConfig) -> Option<String> {
+    let fields = m.header_entries().len();
+    if fields > cfg.max_headers {
+        return Some(format!(
+            "{fields} header fields: more than the {} this proxy accepts",
+            cfg.max_headers
+        ));
+    }
+    // The header section ends with an empty line (CRLF CRLF): up to 4 bytes beyond the limit are
+    // those line ends, as when streams are framed.
+    let head = m.body_span().start as usize;
+    if head > cfg.max_header_bytes.saturating_add(4) {
+        return Some(format!(
+            "header section of {head} bytes: more than the {} this proxy accepts",
+            cfg.max_header_bytes
+        ));
+    }
+    None
+}
+
 /// Where the responses to a request go (RFC 3261 §18.2.2, RFC 3581 `rport`): back on the connection
 /// for a stream; over UDP to the source address when the Via asks for `rport`, else to the source IP
 /// and the Via's port.
@@ -294,4 +344,49 @@ pub(super) fn via_dest(v: &Via<'_>) -> Option<Destination> {
         addr: SocketAddr::new(ip, port),
         connection: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(max_headers: usize, max_header_bytes: usize) -> ProxyConfig {
+        ProxyConfig {
+            max_headers,
+            max_header_bytes,
+            ..ProxyConfig::default()
+        }
+    }
+
+    fn request(extra: &str) -> Vec<u8> {
+        format!("OPTIONS sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n{extra}Content-Length: 0\r\n\r\n").into_bytes()
+    }
+
+    #[test]
+    fn header_fields_over_the_limit_are_refused() {
+        // Six header fields as written, plus the ones added here.
+        let ok = request(&"X: y\r\n".repeat(4));
+        let m = Message::parse(&ok).unwrap();
+        assert_eq!(m.header_entries().len(), 10);
+        assert_eq!(over_limits(&m, &cfg(10, 16_384)), None);
+        let why = over_limits(&m, &cfg(9, 16_384)).expect("over the limit");
+        assert!(why.starts_with("10 header fields"), "{why}");
+        // Folded lines belong to their field.
+        let folded = request("X: a\r\n b\r\n c\r\n");
+        let m = Message::parse(&folded).unwrap();
+        assert_eq!(over_limits(&m, &cfg(7, 16_384)), None);
+    }
+
+    #[test]
+    fn a_header_section_over_the_byte_limit_is_refused_on_any_transport() {
+        let long = request(&format!("X-Long: {}\r\n", "a".repeat(1000)));
+        let m = Message::parse(&long).unwrap();
+        let head = m.body_span().start as usize;
+        assert_eq!(head, long.len(), "no body");
+        // The limit counts the header section without its closing CRLF CRLF, as stream framing does.
+        assert_eq!(over_limits(&m, &cfg(256, head - 4)), None);
+        let why = over_limits(&m, &cfg(256, head - 5)).expect("over the limit");
+        assert!(why.contains(&format!("{head} bytes")), "{why}");
+        assert_eq!(over_limits(&m, &ProxyConfig::default()), None);
+    }
 }

@@ -95,7 +95,7 @@ impl Core {
         if tx.ended || tx.branches[b].state != BranchState::Resolving {
             return;
         }
-        Core::disarm_branch(tx, b, TimerKind::Timeout);
+        self.disarm_branch(tx, b, TimerKind::Timeout);
         if tx.answered || tx.cancelled || tx.final_sent {
             tx.branches[b].state = BranchState::NotStarted;
         } else {
@@ -239,7 +239,7 @@ impl Core {
     /// Nothing at all came back from branch `b`'s address in time: mark it down and try the next.
     fn fail_over(&self, txr: &TxRef, tx: &mut ServerTx, b: usize) {
         self.mark_down(tx, b);
-        Core::disarm_client_timers(tx, b);
+        self.disarm_client_timers(tx, b);
         tx.branches[b].hop += 1;
         if tx.answered || tx.cancelled || tx.final_sent {
             tx.branches[b].state = BranchState::NotStarted;
@@ -250,14 +250,14 @@ impl Core {
     }
 
     /// Stop branch `b`'s client-transaction timers (retransmission, B/F, C, failover).
-    fn disarm_client_timers(tx: &mut ServerTx, b: usize) {
+    fn disarm_client_timers(&self, tx: &mut ServerTx, b: usize) {
         for k in [
             TimerKind::Retransmit,
             TimerKind::Timeout,
             TimerKind::RingTimeout,
             TimerKind::Failover,
         ] {
-            Core::disarm_branch(tx, b, k);
+            self.disarm_branch(tx, b, k);
         }
     }
 
@@ -286,7 +286,7 @@ impl Core {
         br.state = BranchState::Completed;
         br.status = Some(status);
         br.response = response;
-        Core::disarm_client_timers(tx, b);
+        self.disarm_client_timers(tx, b);
     }
 
     /// Stop every branch that is still going: never start the delayed ones, CANCEL the ringing ones
@@ -299,8 +299,8 @@ impl Core {
             match tx.branches[b].state {
                 BranchState::Waiting | BranchState::Resolving => {
                     tx.branches[b].state = BranchState::NotStarted;
-                    Core::disarm_branch(tx, b, TimerKind::StartBranch);
-                    Core::disarm_branch(tx, b, TimerKind::Timeout);
+                    self.disarm_branch(tx, b, TimerKind::StartBranch);
+                    self.disarm_branch(tx, b, TimerKind::Timeout);
                 }
                 BranchState::Calling => tx.branches[b].cancel_on_provisional = true,
                 BranchState::Proceeding => self.send_cancel(tx, b),
@@ -433,6 +433,7 @@ impl Core {
             return;
         }
         tx.ended = true;
+        self.disarm_all(tx);
         self.table
             .remove(&tx.key, tx.branches.iter().flat_map(|b| b.ids()));
     }

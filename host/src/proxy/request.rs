@@ -33,19 +33,28 @@ impl Core {
         }
     }
 
+    /// An ACK matching an INVITE server transaction (RFC 3261 §17.2.3: the top Via's branch and
+    /// sent-by) is the ACK for our non-2xx final answer: hop by hop, it ends here and stops the
+    /// answer's retransmissions. Whether it matched.
+    fn absorb_ack(&self, m: &Message<'_>, via: &sip_interop_abi::sip::Via<'_>) -> bool {
+        let Some(txr) = self.table.get(&ServerKey::with_class(m, via, 0)) else {
+            return false;
+        };
+        let mut tx = txr.lock().unwrap_or_else(|p| p.into_inner());
+        if tx.state == ServerState::Completed {
+            tx.state = ServerState::Confirmed;
+            let after = if tx.reply_to.transport == crate::transport::Transport::Udp {
+                self.t4()
+            } else {
+                Duration::ZERO
+            };
+            self.arm_server(&txr, &mut tx, TimerKind::Done, after);
+        }
+        true
+    }
+
     fn ack(&self, inb: &Inbound, m: &Message<'_>, via: &sip_interop_abi::sip::Via<'_>) {
-        if let Some(txr) = self.table.get(&ServerKey::with_class(m, via, 0)) {
-            // ACK for our non-2xx final answer: hop-by-hop, absorbed here.
-            let mut tx = txr.lock().unwrap_or_else(|p| p.into_inner());
-            if tx.state == ServerState::Completed {
-                tx.state = ServerState::Confirmed;
-                let after = if tx.reply_to.transport == crate::transport::Transport::Udp {
-                    self.t4()
-                } else {
-                    Duration::ZERO
-                };
-                self.arm_server(&txr, &mut tx, TimerKind::Done, after);
-            }
+        if self.absorb_ack(m, via) {
             return;
         }
         // ACK for an answer this proxy wrote itself without keeping a transaction (503 at the limit):
@@ -179,6 +188,7 @@ impl Core {
 
     /// Answer a request the proxy will not forward. An INVITE gets a server transaction for it, so
     /// the ACK for the answer is absorbed here (not forwarded) and retransmissions get it again.
+    /// A request without a readable top Via is dropped instead: an answer could go nowhere.
     pub(super) fn reject(
         &self,
         inb: &Inbound,
@@ -188,7 +198,20 @@ impl Core {
     ) {
         let method = m.method().map(|x| x.as_str()).unwrap_or("");
         if method == "ACK" {
-            return; // never answer an ACK
+            // Never answer an ACK. One that fails the checks may still confirm our answer: the ACK
+            // for a 400 repeats the malformed header it copied from the INVITE (RFC 3261
+            // §17.1.1.3), and matching needs only the top Via (else Timer G resends the answer
+            // until Timer H).
+            if let Some(Ok(via)) = m.top_via() {
+                self.absorb_ack(m, &via);
+            }
+            return;
+        }
+        if !matches!(m.top_via(), Some(Ok(_))) {
+            // An answer goes where the top Via says and is matched by its branch (RFC 3261 §18.2.2,
+            // §17.1.3): without a readable one there is nowhere to send it and nothing to match it.
+            tracing::debug!(source = %inb.source, status, "request without a readable Via: dropped, not answered");
+            return;
         }
         let id = self.next_id();
         let reply = build::reply(m, status, None, &build::local_tag(id), extra);
@@ -205,8 +228,10 @@ impl Core {
             .insert(key, txr.clone(), self.cfg.max_transactions)
         {
             Ok(None) => {
-                self.send(&reply_dest(inb, m), &reply);
+                // Locked before the answer leaves: an ACK racing back to another worker must find
+                // the transaction Completed (else Timer G resends an answer already ACKed).
                 let mut tx = txr.lock().unwrap_or_else(|p| p.into_inner());
+                self.send(&reply_dest(inb, m), &reply);
                 self.after_final(&txr, &mut tx, reply, status);
             }
             Ok(Some(existing)) => self.retransmission(&existing),
@@ -243,6 +268,7 @@ impl Core {
             cancelled: false,
             loop_hash,
             gens: Default::default(),
+            timer_ids: Default::default(),
             interval: Duration::ZERO,
             ended: false,
             settled: false,

@@ -46,7 +46,7 @@ impl Core {
         let state = tx.branches[b].state;
         if state == BranchState::Calling {
             // The address answers: it is up, and no failover is due.
-            Core::disarm_branch(&mut tx, b, TimerKind::Failover);
+            self.disarm_branch(&mut tx, b, TimerKind::Failover);
             if let Some(d) = tx.branches[b].dest {
                 self.health.answered(d.transport, d.addr);
             }
@@ -67,8 +67,8 @@ impl Core {
             if state == BranchState::Calling {
                 tx.branches[b].state = BranchState::Proceeding;
                 if is_invite {
-                    Core::disarm_branch(&mut tx, b, TimerKind::Retransmit);
-                    Core::disarm_branch(&mut tx, b, TimerKind::Timeout);
+                    self.disarm_branch(&mut tx, b, TimerKind::Retransmit);
+                    self.disarm_branch(&mut tx, b, TimerKind::Timeout);
                 } else {
                     let t2 = self.t2();
                     tx.branches[b].interval = t2;

@@ -75,14 +75,33 @@ impl Timers {
         t
     }
 
-    /// Arm a timer.
-    pub fn arm(&self, after: Duration, event: TimerEvent) {
+    /// Arm a timer in place of timer `replaces` (cancelled if still pending; 0 for none). The id
+    /// returned cancels it.
+    pub fn arm(&self, after: Duration, event: TimerEvent, replaces: u64) -> u64 {
         let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if replaces != 0 {
+            q.events.remove(&replaces);
+        }
         q.next += 1;
         let id = q.next;
         q.heap.push(Reverse((Instant::now() + after, id)));
         q.events.insert(id, event);
         self.wake.notify_one();
+        id
+    }
+
+    /// Cancel timers that have not fired (ids of fired or cancelled timers, and 0, are ignored). The
+    /// event, and with it the weak reference that keeps its transaction's allocation, goes at once;
+    /// only the heap's (deadline, id) entry waits for its deadline.
+    pub fn cancel(&self, ids: impl IntoIterator<Item = u64>) {
+        let mut ids = ids.into_iter().filter(|&id| id != 0).peekable();
+        if ids.peek().is_none() {
+            return;
+        }
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        for id in ids {
+            q.events.remove(&id);
+        }
     }
 
     /// Pending timers (for the memory report).
@@ -126,5 +145,55 @@ impl Timers {
                 None => q = self.wake.wait(q).unwrap_or_else(|p| p.into_inner()),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: TimerKind) -> TimerEvent {
+        TimerEvent {
+            tx: Weak::new(),
+            branch: Some(0),
+            kind,
+            generation: 1,
+        }
+    }
+
+    #[test]
+    fn a_cancelled_timer_leaves_the_queue_at_once_and_never_fires() {
+        let (out, due) = crossbeam_channel::unbounded();
+        let timers = Timers::start(out);
+        let ring = timers.arm(Duration::from_millis(30), event(TimerKind::RingTimeout), 0);
+        let _done = timers.arm(Duration::from_millis(60), event(TimerKind::Done), 0);
+        assert_eq!(timers.pending(), 2);
+        timers.cancel([ring, 0, 12345]);
+        assert_eq!(
+            timers.pending(),
+            1,
+            "the cancelled event is gone before its deadline"
+        );
+        let fired = due
+            .recv_timeout(Duration::from_secs(2))
+            .expect("the other timer fires");
+        assert_eq!(fired.kind, TimerKind::Done);
+        assert!(due.recv_timeout(Duration::from_millis(100)).is_err());
+        timers.stop();
+    }
+
+    #[test]
+    fn arming_in_place_of_a_pending_timer_cancels_it() {
+        let (out, due) = crossbeam_channel::unbounded();
+        let timers = Timers::start(out);
+        let first = timers.arm(Duration::from_millis(20), event(TimerKind::Retransmit), 0);
+        timers.arm(Duration::from_millis(40), event(TimerKind::Timeout), first);
+        assert_eq!(timers.pending(), 1);
+        assert_eq!(
+            due.recv_timeout(Duration::from_secs(2)).unwrap().kind,
+            TimerKind::Timeout
+        );
+        assert!(due.recv_timeout(Duration::from_millis(60)).is_err());
+        timers.stop();
     }
 }

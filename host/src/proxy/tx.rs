@@ -118,6 +118,8 @@ pub struct Branch {
     pub interval: Duration,
     /// Timer generations by kind.
     pub gens: [u32; KINDS],
+    /// Id of the last timer armed of each kind (0: none), to cancel it.
+    pub timer_ids: [u64; KINDS],
     /// The addresses of the next hop, in the order they are tried.
     pub hops: Vec<Candidate>,
     /// The one in use (index into `hops`).
@@ -150,6 +152,7 @@ impl Branch {
             cancel_sent: false,
             interval: Duration::ZERO,
             gens: [0; KINDS],
+            timer_ids: [0; KINDS],
             hops: Vec::new(),
             hop: 0,
             retired: Vec::new(),
@@ -212,6 +215,8 @@ pub struct ServerTx {
     pub loop_hash: u64,
     /// Server-side timer generations by kind.
     pub gens: [u32; KINDS],
+    /// Id of the last server-side timer armed of each kind (0: none).
+    pub timer_ids: [u64; KINDS],
     /// Current retransmission interval of the final response (Timer G).
     pub interval: Duration,
     /// Removed from the table.
