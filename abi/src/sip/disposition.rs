@@ -63,6 +63,13 @@ pub fn disposition_of(m: &Message<'_>) -> Disposition {
             }
         }
     }
+    if m.is_request() && !matches!(m.top_via(), Some(Ok(_))) {
+        // An answer goes where the top Via says and is matched by its branch (RFC 3261 §18.2.2,
+        // §17.1.3): without a readable one there is nowhere to send it and nothing to match it.
+        return Disposition::Drop {
+            why: "no readable Via: an answer could reach nobody".into(),
+        };
+    }
     if let Err(e) = m.validate() {
         return Disposition::from_error(e);
     }

@@ -82,6 +82,10 @@ pub struct ProxyConfig {
     /// Largest body accepted on a stream, bytes.
     #[serde(default = "default_body_max")]
     pub max_body_bytes: usize,
+    /// Most header fields (lines) in one message; a request with more is answered 513, a
+    /// response with more is dropped.
+    #[serde(default = "default_headers_max")]
+    pub max_headers: usize,
     /// TCP connections at most (inbound and outbound together).
     #[serde(default = "default_connections")]
     pub max_connections: usize,
@@ -148,6 +152,9 @@ fn default_header_max() -> usize {
 }
 fn default_body_max() -> usize {
     1024 * 1024
+}
+fn default_headers_max() -> usize {
+    256
 }
 fn default_connections() -> usize {
     1024

@@ -85,6 +85,12 @@ impl Connection {
         Ok(())
     }
 
+    /// Sends nothing more (FIN after what was written); reading goes on until the close.
+    pub(crate) fn finish_writing(&self) {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = self.socket.shutdown(Shutdown::Write);
+    }
+
     /// Marks the connection closed and shuts its socket; true only the first time.
     fn shut(&self) -> bool {
         if self.closed.swap(true, Ordering::AcqRel) {

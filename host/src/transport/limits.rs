@@ -11,6 +11,13 @@ pub(crate) const UDP_RECV_BUFFER: usize = 64 * 1024;
 /// Bytes read from a stream per `read` call.
 pub(crate) const STREAM_READ_CHUNK: usize = 16 * 1024;
 
+/// How long a stream closed after an error answer is still read (and discarded), so the close
+/// does not reset the connection before the peer has read the answer.
+pub(crate) const LINGER: Duration = Duration::from_secs(1);
+
+/// Most bytes read (and discarded) during [`LINGER`].
+pub(crate) const LINGER_BYTES: usize = 1024 * 1024;
+
 /// Stack size for per-connection reader threads (they keep no large buffers on the stack).
 pub(crate) const READER_STACK: usize = 256 * 1024;
 
@@ -19,9 +26,11 @@ pub(crate) const READER_STACK: usize = 256 * 1024;
 pub struct Limits {
     /// Largest UDP datagram accepted (and sent); larger ones are dropped and counted.
     pub max_udp_datagram: usize,
-    /// Largest header section of a stream message; over it the connection is closed.
+    /// Largest header section of a stream message; over it a request is answered 513 (when the
+    /// part read holds a Via, From, To, Call-ID and CSeq) and the connection is closed.
     pub max_header_bytes: usize,
-    /// Largest body (Content-Length) of a stream message; over it the connection is closed.
+    /// Largest body (Content-Length) of a stream message; over it a request is answered 413
+    /// (when it can be) and the connection is closed.
     pub max_body_bytes: usize,
     /// Most live stream connections (accepted and outbound together). At the limit a new
     /// inbound connection is accepted and closed at once, and an outbound connect fails;

@@ -12,6 +12,7 @@
 mod connections;
 mod error;
 mod limits;
+mod refusal;
 mod shared;
 mod stats;
 mod stream;

@@ -16,6 +16,8 @@ pub struct Stats {
     /// Stream connections closed because the byte stream could not be framed
     /// (bad or missing Content-Length, header section or body over the limits).
     pub invalid_frames: AtomicU64,
+    /// Of those, the ones whose request was answered (513, 413 or 400) before the close.
+    pub invalid_frames_answered: AtomicU64,
     /// Stream connections open now (gauge).
     pub connections_open: AtomicU64,
     /// Stream connections refused at `max_connections` (inbound closed at once, outbound not opened).

@@ -4,7 +4,8 @@
 //! [`TICK`](super::limits::TICK), so TCP today and TLS later share this loop.
 
 use super::connections::Connection;
-use super::limits::STREAM_READ_CHUNK;
+use super::limits::{LINGER, LINGER_BYTES, STREAM_READ_CHUNK};
+use super::refusal;
 use super::shared::Shared;
 use super::stats::inc;
 use super::Inbound;
@@ -48,7 +49,12 @@ fn read_messages(shared: &Shared, conn: &Connection, reader: &mut impl Read) -> 
                 buf.extend_from_slice(&chunk[..n]);
                 let emitted = match drain_frames(shared, conn, &mut buf, now) {
                     Ok(emitted) => emitted,
-                    Err(reason) => return reason,
+                    Err(Closing { reason, answered }) => {
+                        if answered {
+                            linger(conn, reader);
+                        }
+                        return reason;
+                    }
                 };
                 started = if only_crlf(&buf) {
                     None
@@ -78,6 +84,41 @@ fn read_messages(shared: &Shared, conn: &Connection, reader: &mut impl Read) -> 
     }
 }
 
+/// Why a connection must close, and whether an answer was written on it first.
+struct Closing {
+    reason: String,
+    answered: bool,
+}
+
+impl From<String> for Closing {
+    fn from(reason: String) -> Closing {
+        Closing {
+            reason,
+            answered: false,
+        }
+    }
+}
+
+/// After an answer written just before closing: stop sending (FIN after the answer) and read
+/// what the peer still sends, briefly, so the close does not turn into a reset that could destroy
+/// the answer before the peer reads it (a "lingering close"). Bounded by [`LINGER`] and
+/// [`LINGER_BYTES`].
+fn linger(conn: &Connection, reader: &mut impl Read) {
+    conn.finish_writing();
+    let t0 = Instant::now();
+    let mut discarded = 0;
+    let mut chunk = [0u8; 4096];
+    while t0.elapsed() < LINGER && discarded < LINGER_BYTES {
+        match reader.read(&mut chunk) {
+            Ok(0) => return,
+            Ok(n) => discarded += n,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
+
 /// Emits every complete message at the front of `buf` and consumes keep-alives.
 /// Returns whether a message was emitted, or why the connection must close.
 fn drain_frames(
@@ -85,7 +126,7 @@ fn drain_frames(
     conn: &Connection,
     buf: &mut Vec<u8>,
     now: Instant,
-) -> Result<bool, String> {
+) -> Result<bool, Closing> {
     let limits = &shared.limits;
     let mut pos = 0;
     let mut emitted = false;
@@ -107,7 +148,7 @@ fn drain_frames(
                 if len == 4 {
                     // RFC 5626 §3.5.1: a CRLFCRLF ping is answered with a CRLF pong.
                     if let Err(e) = conn.write(b"\r\n") {
-                        break Err(format!("keep-alive pong failed: {e}"));
+                        break Err(format!("keep-alive pong failed: {e}").into());
                     }
                     inc(&shared.stats.keepalives_answered);
                 }
@@ -123,7 +164,23 @@ fn drain_frames(
                     error = %e,
                     "unframeable stream: closing connection"
                 );
-                break Err(format!("unframeable stream: {e}"));
+                // A request that can be answered is told why (513, 413 or 400) before the close.
+                let answer = e.status.and_then(|status| {
+                    let why = match status {
+                        513 => format!("header section over {} bytes", limits.max_header_bytes),
+                        413 => format!("body over {} bytes", limits.max_body_bytes),
+                        _ => e.reason.clone(),
+                    };
+                    refusal::answer(&buf[pos..], limits.max_header_bytes, status, &why)
+                });
+                let answered = answer.is_some_and(|a| conn.write(&a).is_ok());
+                if answered {
+                    inc(&shared.stats.invalid_frames_answered);
+                }
+                break Err(Closing {
+                    reason: format!("unframeable stream: {e}"),
+                    answered,
+                });
             }
         }
     };

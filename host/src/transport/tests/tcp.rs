@@ -107,9 +107,95 @@ fn tcp_header_section_over_limit_closes() {
         long.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaaaaaa\r\n");
     }
     peer.write_all(&long).expect("write");
-    wait_closed(&mut peer);
+    // No Via, From, To, Call-ID or CSeq to copy into an answer: just closed.
+    assert_eq!(read_to_close(&mut peer), b"");
     assert!(rx.try_recv().is_err());
     assert_eq!(get(&t.stats().invalid_frames), 1);
+    assert_eq!(get(&t.stats().invalid_frames_answered), 0);
+    t.shutdown();
+}
+
+/// The start of a request with every header a response copies.
+const HEAD: &str = "INVITE sip:b@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bKlim\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: limits-1\r\nCSeq: 1 INVITE\r\n";
+
+/// Reads until the peer closes; returns everything read.
+fn read_to_close(s: &mut TcpStream) -> Vec<u8> {
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => return out,
+            Err(e) => panic!("connection not closed after {:?}: {e}", t0.elapsed()),
+        }
+        assert!(t0.elapsed() < WAIT, "connection not closed in time");
+    }
+}
+
+/// Writes `data` (the server may stop reading part way) and returns everything read until close.
+fn exchange(local: SocketAddr, data: &[u8]) -> String {
+    let mut peer = connect(local);
+    let _ = peer.write_all(data);
+    String::from_utf8(read_to_close(&mut peer)).expect("UTF-8 answer")
+}
+
+#[test]
+fn tcp_request_over_a_limit_is_answered_then_closed() {
+    let limits = Limits {
+        max_header_bytes: 1024,
+        max_body_bytes: 4096,
+        ..Limits::default()
+    };
+    let (t, rx, local) = tcp_v4_with(limits);
+    // Header section over the limit, with a long header still being sent: 513 before the close,
+    // and the answer survives the unread bytes (lingering close, no reset).
+    let mut big = HEAD.as_bytes().to_vec();
+    big.extend_from_slice(format!("X-Long: {}\r\n", "a".repeat(200_000)).as_bytes());
+    let answer = exchange(local, &big);
+    assert!(answer.starts_with("SIP/2.0 513 Message Too Large\r\nVia: SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bKlim\r\n"), "{answer}");
+    assert!(
+        answer.contains("Call-ID: limits-1\r\n")
+            && answer.contains("To: <sip:b@127.0.0.1>;tag=sih0\r\n"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("Warning: 399 sip-interop \"header section over 1024 bytes\"\r\n"),
+        "{answer}"
+    );
+    // Content-Length over the body limit: 413, before any of the body is read.
+    let answer = exchange(
+        local,
+        format!("{HEAD}Content-Length: 4097\r\n\r\n").as_bytes(),
+    );
+    assert!(
+        answer.starts_with("SIP/2.0 413 Request Entity Too Large\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("\"body over 4096 bytes\""), "{answer}");
+    // No Content-Length on a stream: 400.
+    let answer = exchange(local, format!("{HEAD}\r\n").as_bytes());
+    assert!(
+        answer.starts_with("SIP/2.0 400 Bad Request\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("Content-Length required"), "{answer}");
+    // A response is never answered.
+    let resp = HEAD.replace("INVITE sip:b@127.0.0.1 SIP/2.0", "SIP/2.0 180 Ringing");
+    assert_eq!(
+        exchange(
+            local,
+            format!("{resp}Content-Length: 99999\r\n\r\n").as_bytes()
+        ),
+        ""
+    );
+    assert!(rx.try_recv().is_err());
+    assert_eq!(get(&t.stats().invalid_frames), 4);
+    assert_eq!(get(&t.stats().invalid_frames_answered), 3);
+    eventually("connections removed", || {
+        get(&t.stats().connections_open) == 0
+    });
     t.shutdown();
 }
 
