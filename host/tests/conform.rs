@@ -234,3 +234,23 @@ fn the_text_report_names_each_check_and_a_missing_file_is_a_usage_error() {
         "/nonexistent/libnothing.so: no such plugin file"
     );
 }
+
+/// The number of messages `survives-corpus` says reached the hooks.
+fn messages_run(report: &Value) -> usize {
+    let summary = check(report, "survives-corpus")["summary"]
+        .as_str()
+        .unwrap();
+    let after = summary.split(" over ").nth(1).expect("`… over N messages`");
+    after.split(' ').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn messages_given_with_messages_are_run_too() {
+    let add_header = plugin("add_header");
+    let (_, builtin) = conform(&add_header, None, &[]);
+    let dir = temp_dir("conform-messages");
+    std::fs::write(dir.join("my-invite.sip"), invite("conform-extra", "")).unwrap();
+    let (out, more) = conform(&add_header, None, &["--messages", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{more:#}");
+    assert_eq!(messages_run(&more), messages_run(&builtin) + 1);
+}
