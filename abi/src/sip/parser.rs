@@ -139,8 +139,13 @@ fn parse_request_line(b: &[u8], pos: usize, le: usize) -> Result<StartLine, Pars
         te -= 1;
     }
     let sp = memrchr(b' ', &line[..te]).unwrap_or(m);
+    // `sp <= m`: no second space before the trailing LWS (e.g. `INVITE \r\n`); checked before
+    // slicing, as `sp + 1` may then lie past `te`.
+    if sp <= m {
+        return Err(bad("Request-Line lacks SIP-Version"));
+    }
     let version = &line[sp + 1..te];
-    if sp <= m || version.len() < 4 || !version[..4].eq_ignore_ascii_case(b"SIP/") {
+    if version.len() < 4 || !version[..4].eq_ignore_ascii_case(b"SIP/") {
         return Err(bad("Request-Line lacks SIP-Version"));
     }
     let (us, ue) = trim_wsp(line, m + 1, sp);
@@ -246,6 +251,20 @@ bodyEXTRA";
         assert!(Message::parse(b"INVITE\r\n\r\n").is_err());
         assert!(Message::parse(b"INVITE sip:a@b SIP/2.0\r\nNoColon\r\n\r\n").is_err());
         assert!(Message::parse(b"").is_err());
+    }
+
+    /// Found by `cargo fuzz` (target `parse`, fuzz/README.md): a request line whose only space is
+    /// trailing (`METHOD<SP>` then LWS) made the SIP-Version slice start past its end, a panic.
+    #[test]
+    fn fuzz_request_line_with_only_trailing_space_is_refused() {
+        for bytes in [
+            &b"INVITE \r\n\r\n"[..],
+            b"INVITE  \t \r\n",
+            b"INVITETE \nVia: SIP/2.0/UDP 127.0sip:bob@2.710.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0m .S1",
+        ] {
+            let e = Message::parse(bytes).unwrap_err();
+            assert_eq!(e.status, Some(400), "{e}");
+        }
     }
 
     #[test]

@@ -264,7 +264,11 @@ pub fn serialize_into(msg: &Message<'_>, edits: &[Edit], out: &mut Vec<u8>) {
                 write_header(out, name, v.as_bytes());
             }
             Fate::SkipValues(k) => {
+                // The values are split on the text view, which is only the UTF-8 prefix of a value
+                // that is not all UTF-8; what is kept is copied from the raw bytes, so nothing after
+                // such a byte is lost (`v` is a prefix of `raw`).
                 let v = msg.value_of(e);
+                let raw = e.value.get(bytes);
                 let mut it = split_commas(v);
                 let mut consumed = 0;
                 for _ in 0..k {
@@ -272,8 +276,12 @@ pub fn serialize_into(msg: &Message<'_>, edits: &[Edit], out: &mut Vec<u8>) {
                         consumed = x.as_ptr() as usize - v.as_ptr() as usize + x.len();
                     }
                 }
-                let rest = v[consumed..].trim_start_matches([',', ' ', '\t', '\r', '\n']);
-                write_header(out, name, rest.as_bytes());
+                let rest = raw.get(consumed..).unwrap_or_default();
+                let skip = rest
+                    .iter()
+                    .take_while(|b| matches!(b, b',' | b' ' | b'\t' | b'\r' | b'\n'))
+                    .count();
+                write_header(out, name, &rest[skip..]);
             }
         }
     }

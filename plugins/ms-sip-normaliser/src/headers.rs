@@ -3,8 +3,28 @@
 //! Allow and INVITE/ACK are added where Skype for Business 1xx/2xx answers leave them out, and
 //! `ms-diagnostics` becomes `Warning`/`Reason`.
 
+use std::borrow::Cow;
+
 use sip_interop_abi::sip::tokens::split_commas;
 use sip_interop_abi::sip::{kind, Message};
+
+/// A header value with each line fold (RFC 3261 §7.3.1: LWS holding a CRLF) written as the single
+/// SP it stands for. A value the normaliser writes back must be one line: the host refuses edits
+/// holding a CR or LF, and with them every other edit of the hook.
+pub fn unfold(value: &str) -> Cow<'_, str> {
+    if !value.contains(['\r', '\n']) {
+        return Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.find(['\r', '\n']) {
+        out.push_str(rest[..i].trim_end_matches([' ', '\t']));
+        out.push(' ');
+        rest = rest[i..].trim_start_matches(['\r', '\n', ' ', '\t']);
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
 
 /// One change to a header line, with the rule that asked for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,7 +82,8 @@ const MICROSOFT_OPTION_TAGS: &[&str] = &[
 const MICROSOFT_METHODS: &[&str] = &["BENOTIFY", "SERVICE"];
 
 fn is_microsoft_header(name: &str) -> bool {
-    (name.len() > 3 && name[..3].eq_ignore_ascii_case("ms-"))
+    // Compared as bytes: a name may hold non-ASCII, and byte 3 need not be a char boundary.
+    (name.len() > 3 && name.as_bytes()[..3].eq_ignore_ascii_case(b"ms-"))
         || MICROSOFT_HEADERS
             .iter()
             .any(|h| h.eq_ignore_ascii_case(name))
@@ -70,7 +91,7 @@ fn is_microsoft_header(name: &str) -> bool {
 
 fn is_microsoft_tag(tag: &str) -> bool {
     let t = tag.trim();
-    (t.len() > 3 && t[..3].eq_ignore_ascii_case("ms-"))
+    (t.len() > 3 && t.as_bytes()[..3].eq_ignore_ascii_case(b"ms-"))
         || t.to_ascii_lowercase().starts_with("com.microsoft.")
         || MICROSOFT_OPTION_TAGS
             .iter()
@@ -172,6 +193,8 @@ pub fn diagnostics_to_standard(m: &Message<'_>, status: u16) -> Vec<HeaderChange
     else {
         return Vec::new();
     };
+    let diag = unfold(diag);
+    let diag = diag.as_ref();
     let code = diag.split(';').next().unwrap_or("").trim();
     let reason = param_value(diag, "reason").unwrap_or_else(|| "Microsoft diagnostic".into());
     let source = param_value(diag, "source").unwrap_or_else(|| "lync".into());
@@ -206,8 +229,10 @@ fn param_value(v: &str, name: &str) -> Option<String> {
     while let Some(i) = rest.find(';') {
         rest = &rest[i + 1..];
         let t = rest.trim_start();
+        // Compared as bytes (byte `name.len()` of `t` need not be a char boundary); once they
+        // match, it is one, as `name` is ASCII.
         if t.len() > name.len()
-            && t[..name.len()].eq_ignore_ascii_case(name)
+            && t.as_bytes()[..name.len()].eq_ignore_ascii_case(name.as_bytes())
             && t[name.len()..].trim_start().starts_with('=')
         {
             let val = t[name.len()..].trim_start()[1..].trim_start();
@@ -269,6 +294,73 @@ mod tests {
                     "Allow",
                     "INVITE, BYE, ACK, CANCEL, INFO, UPDATE, REFER, NOTIFY, OPTIONS"
                 )
+            ]
+        );
+    }
+
+    /// Found by `cargo fuzz` (target `plugin_normaliser`, minimised; fuzz/README.md): a header name
+    /// or an option tag starting `ms` then a multi-byte character was sliced at byte 3, inside that
+    /// character: a panic.
+    #[test]
+    fn fuzz_non_ascii_header_name_or_option_tag_after_ms() {
+        for bytes in [
+            &b"; s SIP/\nss\xd6\x9a:"[..],
+            b"a s SIP/\nSupported:ms\xd6\x9a",
+        ] {
+            let m = Message::parse(bytes).unwrap();
+            assert_eq!(to_standard(&m, false), vec![]);
+        }
+        let m = Message::parse("a s SIP/\nSupported: ms-x, m\u{e9}-y\nms\u{e9}: 1\n".as_bytes())
+            .unwrap();
+        assert!(
+            matches!(&to_standard(&m, false)[..], [HeaderChange::Replace { value, .. }] if value == "m\u{e9}-y")
+        );
+    }
+
+    /// The slicing `fuzz_non_ascii_header_name_or_option_tag_after_ms` found, at another place
+    /// (found by review): an `ms-diagnostics` parameter name whose byte 6 falls inside a multi-byte
+    /// character was sliced there while looking for `reason`: a panic.
+    #[test]
+    fn non_ascii_in_an_ms_diagnostics_parameter_name() {
+        let r = "SIP/2.0 504 Server time-out\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nms-diagnostics: 1008;reaso\u{e9}=\"x\";source=\"pool01\"\r\nContent-Length: 0\r\n\r\n";
+        let m = Message::parse(r.as_bytes()).unwrap();
+        let ch = diagnostics_to_standard(&m, 504);
+        assert!(
+            matches!(&ch[..], [HeaderChange::Add { name: "Warning", value, .. }, _] if value.starts_with("399 pool01 ")),
+            "{ch:?}"
+        );
+    }
+
+    #[test]
+    fn folds_become_one_space() {
+        assert_eq!(unfold("a b"), "a b");
+        assert!(matches!(unfold("a b"), Cow::Borrowed(_)));
+        assert_eq!(
+            unfold("\"Carol\"\r\n <sip:c@d>;tag=1"),
+            "\"Carol\" <sip:c@d>;tag=1"
+        );
+        assert_eq!(unfold("a \r\n\t \r\n b\nc"), "a b c");
+    }
+
+    /// A folded `ms-diagnostics` reason went into Warning and Reason with its line break (an edit the
+    /// host refuses).
+    #[test]
+    fn a_folded_ms_diagnostics_reason_is_carried_on_one_line() {
+        let r = "SIP/2.0 504 Server time-out\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nms-diagnostics: 1008;reason=\"Unable to resolve\r\n DNS SRV record\";\r\n\tsource=\"pool01.lync.example.com\"\r\nContent-Length: 0\r\n\r\n";
+        let m = Message::parse(r.as_bytes()).unwrap();
+        let ch = diagnostics_to_standard(&m, 504);
+        let values: Vec<&str> = ch
+            .iter()
+            .filter_map(|c| match c {
+                HeaderChange::Add { value, .. } => Some(value.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            values,
+            [
+                "399 pool01.lync.example.com \"ms-diagnostics 1008: Unable to resolve DNS SRV record\"",
+                "SIP;cause=504;text=\"Unable to resolve DNS SRV record\""
             ]
         );
     }

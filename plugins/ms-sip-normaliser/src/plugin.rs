@@ -1,6 +1,8 @@
 //! The plugin: decides which side each message comes from and goes to, and applies the rules of
 //! that direction — requests on the way in, their answers on the way back — explaining every edit.
 
+use std::borrow::Cow;
+
 use sip_interop_abi::ffi::ScratchValue;
 use sip_interop_abi::prelude::*;
 use sip_interop_abi::sdk::{host, ConfigError, PEER_DIALECT_KEY};
@@ -135,10 +137,12 @@ fn facts<'a>(m: &Message<'a>) -> Facts<'a> {
     }
 }
 
-fn header_index<'a>(m: &Message<'a>, k: u16) -> Option<(usize, &'a str)> {
+/// The first line of kind `k`: its index and its value, unfolded (what is written back must be one
+/// line).
+fn header_index<'a>(m: &Message<'a>, k: u16) -> Option<(usize, Cow<'a, str>)> {
     m.headers()
         .find(|h| h.kind == k)
-        .map(|h| (h.index, h.value))
+        .map(|h| (h.index, headers::unfold(h.value)))
 }
 
 /// The SDP of a body, picked out of multipart if need be: `(sdp, came out of multipart)`, or why the
@@ -167,7 +171,17 @@ fn sdp_of<'a>(m: &Message<'a>, notes: &Notes) -> Picked<'a> {
 }
 
 fn reject(status: u16, reason: &str, why: &str) -> Verdict {
-    let text = why.replace(['"', '\\'], "'");
+    // `why` may quote the message (a multipart boundary, an SDP line) and goes into quoted strings of
+    // header lines the host writes as they are: no quote, backslash or control character (a CR
+    // there would end the line).
+    let text: String = why
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
     Verdict::Respond(
         Reply::new(status, reason)
             .header("Warning", &format!("399 sip-interop \"{text}\""))
@@ -495,7 +509,7 @@ impl Normaliser {
             let Some((i, value)) = header_index(&m, k) else {
                 continue;
             };
-            ctx.set_text(key, value);
+            ctx.set_text(key, &value);
             let mut v = value.to_string();
             if let Some((out, epid)) = identity::take_header_param(&v, "epid") {
                 notes.add(|| format!("epid.strip: removed epid={epid} from {name}"));
@@ -541,12 +555,13 @@ impl Normaliser {
             .unwrap_or_else(|| "invalid".into());
         for h in m.headers().filter(|h| h.kind == kind::P_ASSERTED_IDENTITY) {
             let mut changed = false;
-            let values: Vec<String> = sip_interop_abi::sip::tokens::split_commas(h.value)
+            let value = headers::unfold(h.value);
+            let values: Vec<String> = sip_interop_abi::sip::tokens::split_commas(&value)
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
                 .map(|v| {
                     let new = identity::rewrite_uri_in(v, |u| {
-                        if u.len() > 4 && u[..4].eq_ignore_ascii_case("tel:") {
+                        if u.len() > 4 && u.as_bytes()[..4].eq_ignore_ascii_case(b"tel:") {
                             identity::tel_to_sip(u, &host, &self.s.numbers)
                         } else {
                             identity::uri_to_standard(u, &self.s.numbers)
@@ -651,7 +666,7 @@ impl Normaliser {
         }
         // From gets an epid; To gets the Microsoft party's epid back in a dialog; numbers as +E.164.
         if let Some((i, from)) = header_index(&m, kind::FROM) {
-            ctx.set_text(FROM_KEY, from);
+            ctx.set_text(FROM_KEY, &from);
             let mut v = from.to_string();
             if let Some(out) =
                 identity::rewrite_uri_in(&v, |u| identity::uri_to_microsoft(u, &self.s.numbers))
@@ -676,7 +691,7 @@ impl Normaliser {
             }
         }
         if let Some((i, to)) = header_index(&m, kind::TO) {
-            ctx.set_text(TO_KEY, to);
+            ctx.set_text(TO_KEY, &to);
             let mut v = to.to_string();
             if let Some(out) =
                 identity::rewrite_uri_in(&v, |u| identity::uri_to_microsoft(u, &self.s.numbers))
@@ -708,7 +723,8 @@ impl Normaliser {
         }
         for h in m.headers().filter(|h| h.kind == kind::P_ASSERTED_IDENTITY) {
             let mut changed = false;
-            let values: Vec<String> = sip_interop_abi::sip::tokens::split_commas(h.value)
+            let value = headers::unfold(h.value);
+            let values: Vec<String> = sip_interop_abi::sip::tokens::split_commas(&value)
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
                 .map(|v| {
@@ -864,7 +880,7 @@ impl Normaliser {
             }
         }
         if let (Some(orig), Some((i, now))) = (ctx.get_text(TO_KEY), header_index(m, kind::TO)) {
-            let tag = NameAddr::parse(now).ok().and_then(|t| t.tag());
+            let tag = NameAddr::parse(&now).ok().and_then(|t| t.tag());
             let orig_has_tag = NameAddr::parse(orig).ok().and_then(|t| t.tag()).is_some();
             let v = match tag {
                 Some(t) if !orig_has_tag => format!("{orig};tag={t}"),
