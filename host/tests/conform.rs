@@ -190,6 +190,10 @@ fn careless_plugins_fail_exactly_the_check_for_their_fault() {
             "hidden_state = true\n",
             vec!["unknown-key-refused", "hot-swap"],
         ),
+        (
+            "bad_reply = true\n",
+            vec!["unknown-key-refused", "edits-well-formed"],
+        ),
     ] {
         let (out, report) = conform(&careless, Some(config), &[]);
         assert_eq!(out.status.code(), Some(1), "{config}");

@@ -76,6 +76,27 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Whether the host can write this reply as it is: a status 100–699, and a reason, header values
+    /// and a Content-Type without CR, LF or NUL, header names that are tokens (else a value could
+    /// smuggle in header lines). The host treats a reply that fails this like refused edits.
+    pub fn check(&self) -> Result<(), &'static str> {
+        use crate::sip::edit::{is_token, one_line};
+        if !(100..=699).contains(&self.status) || !one_line(&self.reason) {
+            return Err("a reply's status must be 100-699 and its reason one line");
+        }
+        if !self.headers.iter().all(|(n, v)| is_token(n) && one_line(v)) {
+            return Err(
+                "a reply's header names must be tokens and values must not contain CR, LF or NUL",
+            );
+        }
+        if let Some((ct, _)) = &self.body {
+            if !one_line(ct) || !ct.contains('/') {
+                return Err("a reply body's Content-Type must be one line of type/subtype");
+            }
+        }
+        Ok(())
+    }
+
     /// A reply with `status` and `reason`, no extra header, no body.
     pub fn new(status: u16, reason: &str) -> Self {
         Reply {
@@ -367,5 +388,37 @@ mod tests {
             assert_eq!(Transport::parse(t.as_str()), Some(t));
         }
         assert_eq!(Transport::from_u8(200), Transport::Any);
+    }
+}
+
+#[cfg(test)]
+mod reply_check_tests {
+    use super::Reply;
+
+    #[test]
+    fn a_reply_that_would_smuggle_a_header_line_is_refused() {
+        assert_eq!(
+            Reply::new(486, "Busy Here")
+                .header("Retry-After", "30")
+                .check(),
+            Ok(())
+        );
+        assert!(Reply::new(486, "Busy")
+            .header("X-A", "1\r\nRoute: <sip:evil>")
+            .check()
+            .is_err());
+        assert!(Reply::new(486, "Busy").header("X A", "1").check().is_err());
+        assert!(Reply::new(486, "Busy\r\nX: 1").check().is_err());
+        assert!(Reply::new(99, "Low").check().is_err());
+        assert!(Reply::new(200, "OK")
+            .body("application/sdp\r\nX: 1", b"v=0")
+            .check()
+            .is_err());
+        assert_eq!(
+            Reply::new(200, "OK")
+                .body("application/sdp", b"v=0")
+                .check(),
+            Ok(())
+        );
     }
 }

@@ -80,11 +80,11 @@ pub enum Edit {
     },
 }
 
-fn is_token(s: &str) -> bool {
+pub(crate) fn is_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(crate::sip::tokens::is_token_byte)
 }
 
-fn one_line(s: &str) -> bool {
+pub(crate) fn one_line(s: &str) -> bool {
     !s.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0)
 }
 

@@ -160,9 +160,19 @@ impl Chain {
             let (result, edits, elapsed) = call_hook(link, msg, &mut edited, |m, e| {
                 link.on_request(m, ctx, self.generation, e)
             });
+            // A local reply is written as the plugin built it: it gets the same check as edits.
+            let result = result.map(Verdict::from).and_then(|v| match &v {
+                Verdict::Respond(r) => match r.check() {
+                    Ok(()) => Ok(v),
+                    Err(why) => {
+                        link.edits_refused(why);
+                        Err(format!("refused reply ({why})"))
+                    }
+                },
+                _ => Ok(v),
+            });
             let (verdict, outcome) = match result {
                 Ok(v) => {
-                    let v = Verdict::from(v);
                     link.metrics.verdict(v.kind());
                     (v.clone(), StepOutcome::Request(v))
                 }

@@ -152,7 +152,10 @@ fn step_outcome(
             .push((s.elapsed.as_secs_f64() * 1e6, name.to_string()));
         if let StepOutcome::Failed { error, .. } = &s.outcome {
             let line = format!("{name} ({hook} hook): {error}");
-            if error.starts_with("refused edit") || error.starts_with("its edits produced") {
+            if error.starts_with("refused edit")
+                || error.starts_with("refused reply")
+                || error.starts_with("its edits produced")
+            {
                 seen.bad_edits.push(line);
             } else {
                 seen.panics.push(line);
@@ -474,7 +477,7 @@ pub fn run(o: &Options, ev: &mut Events) {
                 "{} messages edited; {}",
                 seen.edited,
                 if seen.bad_edits.is_empty() {
-                    "each result parses, passes the RFC 3261 checks and has a right Content-Length"
+                    "each result parses, passes the RFC 3261 checks and has a right Content-Length; every local reply can be written as built"
                         .to_string()
                 } else {
                     format!("{} refused or wrong", seen.bad_edits.len())

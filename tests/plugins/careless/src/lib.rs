@@ -6,7 +6,8 @@
 //! - `random`: adds a header whose value comes from a process-wide counter (not deterministic);
 //! - `racy`: tags a request when another call is in the hook at the same time;
 //! - `hidden_state`: exports state without declaring the state hook;
-//! - `abort`: aborts the process in the request hook.
+//! - `abort`: aborts the process in the request hook;
+//! - `bad_reply`: answers every INVITE itself with a header value that smuggles in a second line.
 
 use serde::Deserialize;
 use sip_interop_abi::prelude::*;
@@ -25,6 +26,8 @@ struct Config {
     hidden_state: bool,
     #[serde(default)]
     abort: bool,
+    #[serde(default)]
+    bad_reply: bool,
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -40,6 +43,16 @@ impl Plugin for Careless {
     fn on_request(&self, req: &mut Request<'_>, _ctx: &mut Context<'_>) -> Verdict {
         if self.c.abort {
             std::process::abort();
+        }
+        let invite = req
+            .message()
+            .method()
+            .is_some_and(|m| m.as_str() == "INVITE");
+        if self.c.bad_reply && invite {
+            return Verdict::Respond(
+                Reply::new(486, "Busy Here")
+                    .header("X-Note", "busy\r\nRoute: <sip:attacker.example.com;lr>"),
+            );
         }
         if self.c.print {
             println!("careless: saw a request");
