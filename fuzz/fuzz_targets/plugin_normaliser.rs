@@ -30,27 +30,7 @@ const CUCM: &str = "198.51.100.10:5060";
 const UNKNOWN: &str = "203.0.113.9:5060";
 
 /// The fixture tests' config (`plugins/ms-sip-normaliser/tests/support/mod.rs`).
-const CONFIG_A: &str = r#"
-ms_domains = ["lync.example.com"]
-
-[[peer]]
-name = "lync-pool"
-address = "192.0.2.20"
-dialect = "ms"
-
-[[peer]]
-name = "cucm"
-address = "198.51.100.10"
-dialect = "standard"
-
-[numbers]
-standard = "e164"
-international_prefix = "011"
-country_code = "1"
-
-[microsoft]
-epid_seed = "test-gateway"
-"#;
+const CONFIG_A: &str = include_str!("../../plugins/ms-sip-normaliser/tests/support/gateway.toml");
 
 /// The other settings: numbers without `+`, SRTP required, a default offer, ICE on the standards
 /// side, the ICE re-INVITE not answered locally.

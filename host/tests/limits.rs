@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use sip_interop_abi::sip::header_name::kind;
 use sip_interop_abi::sip::{frame, Frame, Message};
 use support::sipp::{proxy_with, Proc};
-use support::temp_dir;
+use support::{status_field, temp_dir};
 
 /// Longest a prompt answer may take (a debug build on two busy cores).
 const PROMPT: Duration = Duration::from_secs(2);
@@ -206,15 +206,6 @@ fn is_closed(s: &TcpStream, wait: Duration) -> bool {
         Ok(n) => n == 0,
         Err(e) => !matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
     }
-}
-
-fn status_field(pid: u32, field: &str) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 fn start(tag: &str, proxy_settings: &str) -> (Proc, u16, std::path::PathBuf) {

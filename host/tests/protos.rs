@@ -37,7 +37,7 @@ use sip_interop_abi::sip::header_name::kind;
 use sip_interop_abi::sip::{disposition_of, frame, Disposition, Frame, Message, Uri};
 use sip_interop_host::conform::protos::{self, Case, Parties};
 use support::sipp::{free_port, proxy_with};
-use support::temp_dir;
+use support::{status_field, temp_dir};
 
 /// T1 of the proxy under test: 64×T1 = 3.2 s bounds every transaction.
 const T1_MS: u64 = 50;
@@ -489,15 +489,6 @@ fn check_forwarded(got: &[u8], sent: &[u8], proxy_port: u16) -> Result<(), Strin
 
 fn rss_kib(pid: u32) -> u64 {
     status_field(pid, "VmRSS:")
-}
-
-fn status_field(pid: u32, field: &str) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Element ranges from `derived-element-map.tsv`: (first, last, element).

@@ -52,8 +52,22 @@ pub fn proxy_disposition(bytes: &[u8]) -> Disposition {
     }
 }
 
-/// The disposition of an already-parsed message (see [`proxy_disposition`]).
+/// The disposition of an already-parsed message (see [`proxy_disposition`]). A request that would be
+/// answered but has no readable top Via is dropped instead: an answer goes where the top Via says and
+/// is matched by its branch (RFC 3261 §18.2.2, §17.1.3), so it could reach nobody. (A forwardable
+/// request always has one: `validate` requires it.)
 pub fn disposition_of(m: &Message<'_>) -> Disposition {
+    match checks(m) {
+        Disposition::Reject { .. } if m.is_request() && !matches!(m.top_via(), Some(Ok(_))) => {
+            Disposition::Drop {
+                why: "no readable Via: an answer could reach nobody".into(),
+            }
+        }
+        d => d,
+    }
+}
+
+fn checks(m: &Message<'_>) -> Disposition {
     if let Some(method) = m.method() {
         if method.is_extension() {
             if let Some(Ok(cseq)) = m.cseq() {
@@ -62,13 +76,6 @@ pub fn disposition_of(m: &Message<'_>) -> Disposition {
                 }
             }
         }
-    }
-    if m.is_request() && !matches!(m.top_via(), Some(Ok(_))) {
-        // An answer goes where the top Via says and is matched by its branch (RFC 3261 §18.2.2,
-        // §17.1.3): without a readable one there is nowhere to send it and nothing to match it.
-        return Disposition::Drop {
-            why: "no readable Via: an answer could reach nobody".into(),
-        };
     }
     if let Err(e) = m.validate() {
         return Disposition::from_error(e);

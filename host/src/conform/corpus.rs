@@ -11,6 +11,7 @@ use std::path::Path;
 use sip_interop_abi::sip::{disposition_of, kind, Disposition, Message};
 
 use super::protos;
+use crate::proxy::build;
 
 /// One message of the corpus.
 #[derive(Clone, Debug)]
@@ -151,39 +152,23 @@ fn builtin(template: &str, n: usize) -> Vec<u8> {
     text.replace("{len}", &body_len.to_string()).into_bytes()
 }
 
-/// `status reason` answering `req`: its Via, From, Call-ID and CSeq, a To tag, and for a 2xx to an
-/// offer an SDP answer mirroring the offer (a callee that accepts what was offered).
-fn answer(req: &Message<'_>, status: u16, reason: &str) -> Vec<u8> {
-    let mut out = format!("SIP/2.0 {status} {reason}\r\n");
-    for h in req.headers() {
-        match h.kind {
-            kind::VIA | kind::FROM | kind::CALL_ID | kind::CSEQ => {
-                out.push_str(&format!("{}: {}\r\n", h.name, h.value))
-            }
-            kind::TO if h.value.contains(";tag=") => out.push_str(&format!("To: {}\r\n", h.value)),
-            kind::TO => out.push_str(&format!("To: {};tag=conform-callee\r\n", h.value)),
-            _ => {}
-        }
-    }
+/// `status` answering `req`, as the host writes answers (its Via, From, Call-ID and CSeq, a To tag),
+/// and for a 2xx to an SDP offer an answer mirroring the offer (a callee that accepts what was
+/// offered).
+fn answer(req: &Message<'_>, status: u16) -> Vec<u8> {
     let offer = req.body();
     let is_sdp = req
         .first_value(kind::CONTENT_TYPE)
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/sdp"));
+    let mut extra = Vec::new();
     if status / 100 == 2 {
-        out.push_str("Contact: <sip:callee@192.0.2.20:5060>\r\n");
-    }
-    if status / 100 == 2 && is_sdp && !offer.is_empty() {
-        out.push_str(&format!(
-            "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n",
-            offer.len()
+        extra.push((
+            "Contact".to_string(),
+            "<sip:callee@192.0.2.20:5060>".to_string(),
         ));
-        let mut bytes = out.into_bytes();
-        bytes.extend_from_slice(offer);
-        bytes
-    } else {
-        out.push_str("Content-Length: 0\r\n\r\n");
-        out.into_bytes()
     }
+    let body = (status / 100 == 2 && is_sdp).then_some(("application/sdp", offer));
+    build::reply_with_body(req, status, None, "conform-callee", &extra, body)
 }
 
 impl Corpus {
@@ -238,14 +223,14 @@ impl Corpus {
                 continue;
             }
             let method = m.method().map(|m| m.as_str());
-            let answers: &[(u16, &str)] = match method {
+            let answers: &[u16] = match method {
                 Some("ACK") => &[],
-                Some("INVITE") => &[(180, "Ringing"), (200, "OK")],
-                _ => &[(200, "OK")],
+                Some("INVITE") => &[180, 200],
+                _ => &[200],
             };
             let answers = answers
                 .iter()
-                .map(|(st, r)| answer(&m, *st, r))
+                .map(|&status| answer(&m, status))
                 .filter(|b| Message::parse(b).is_ok())
                 .map(|bytes| Sample {
                     name: format!("{} (answer)", s.name),

@@ -82,17 +82,13 @@ impl Case {
 fn replace_all(s: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
     let mut rest = s;
-    while let Some(i) = memchr_find(rest, from) {
+    while let Some(i) = memchr::memmem::find(rest, from) {
         out.extend_from_slice(&rest[..i]);
         out.extend_from_slice(to);
         rest = &rest[i + from.len()..];
     }
     out.extend_from_slice(rest);
     out
-}
-
-fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(hay, needle)
 }
 
 /// Substitute the placeholders of one record.
@@ -117,7 +113,7 @@ fn fill(raw: &[u8], p: &Parties, number: u32, teardown: Option<&str>) -> Vec<u8>
     ] {
         s = replace_all(&s, from, to);
     }
-    let body = memchr_find(&s, b"\r\n\r\n").map_or(0, |i| s.len() - (i + 4));
+    let body = memchr::memmem::find(&s, b"\r\n\r\n").map_or(0, |i| s.len() - (i + 4));
     replace_all(&s, b"<Content-Length>", body.to_string().as_bytes())
 }
 

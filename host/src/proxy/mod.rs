@@ -4,7 +4,7 @@
 //! Threads: the transport receivers, one timer thread, and a fixed set of workers fed through
 //! `crossbeam-channel`. Nothing is spawned per call.
 
-mod build;
+pub(crate) mod build;
 mod core;
 mod fork;
 mod next_hop;

@@ -9,8 +9,7 @@
 
 use sip_interop_abi::sip::header_name::kind;
 use sip_interop_abi::sip::tokens::split_commas;
-use sip_interop_abi::sip::{reason_phrase, Message, Via};
-use std::fmt::Write;
+use sip_interop_abi::sip::{Message, Via};
 
 /// To tag of these answers; like the proxy's own answers it starts with `sih`. No ACK can follow:
 /// the connection is closed.
@@ -35,32 +34,21 @@ pub(crate) fn answer(
     if method.as_str() == "ACK" {
         return None;
     }
+    // What a response copies must all be there (RFC 3261 §8.2.6.2), the top Via valid.
     let top = m.first_value(kind::VIA)?;
     Via::parse_strict(split_commas(top).next()?).ok()?;
-    let from = m.first_value(kind::FROM)?;
-    let to = m.first_value(kind::TO)?;
-    let call_id = m.call_id()?;
-    let cseq = m.first_value(kind::CSEQ)?;
-    let mut out = String::with_capacity(256 + head.len().min(2048));
-    let _ = write!(out, "SIP/2.0 {status} {}\r\n", reason_phrase(status));
-    for v in m.header_values(kind::VIA) {
-        let _ = write!(out, "Via: {v}\r\n");
-    }
-    let tagged = m
-        .to()
-        .and_then(|t| t.ok())
-        .is_some_and(|t| t.tag().is_some());
-    let _ = write!(out, "From: {from}\r\nTo: {to}");
-    if !tagged {
-        let _ = write!(out, ";tag={TAG}");
-    }
-    let _ = write!(out, "\r\nCall-ID: {call_id}\r\nCSeq: {cseq}\r\n");
-    let _ = write!(
-        out,
-        "Warning: 399 sip-interop \"{}\"\r\nServer: sip-interop\r\nContent-Length: 0\r\n\r\n",
-        why.replace('"', "'")
-    );
-    Some(out.into_bytes())
+    m.first_value(kind::FROM)?;
+    m.first_value(kind::TO)?;
+    m.call_id()?;
+    m.first_value(kind::CSEQ)?;
+    let warning = format!("399 sip-interop \"{}\"", why.replace('"', "'"));
+    Some(crate::proxy::build::reply(
+        &m,
+        status,
+        None,
+        TAG,
+        &[("Warning".to_string(), warning)],
+    ))
 }
 
 #[cfg(test)]

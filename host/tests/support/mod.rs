@@ -69,3 +69,13 @@ pub fn header_values(bytes: &[u8], name: &str) -> Vec<String> {
         .map(|(_, v)| v.trim().to_string())
         .collect()
 }
+
+/// A number field of `/proc/PID/status` (`"VmRSS:"` in KiB, `"Threads:"`); 0 when absent.
+pub fn status_field(pid: u32, field: &str) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}

@@ -170,6 +170,30 @@ fn sdp_of<'a>(m: &Message<'a>, notes: &Notes) -> Picked<'a> {
     }
 }
 
+/// A request's SDP that a rewrite refused: a 488 naming why when nothing acceptable is left, else the
+/// SDP goes on as it was (as the body alone when it came out of multipart: `body_replaced`).
+fn sdp_refused(
+    req: &mut Request<'_>,
+    e: SdpReject,
+    sdp: &[u8],
+    body_replaced: bool,
+    notes: &Notes,
+) -> Option<Verdict> {
+    match e {
+        SdpReject::NotAcceptable(why) => {
+            host::counter_add("rejected_488", 1);
+            Some(reject(488, "Not Acceptable Here", &why))
+        }
+        SdpReject::Malformed(why) => {
+            if body_replaced {
+                req.replace_body("application/sdp", sdp);
+            }
+            notes.add(|| format!("sdp: left as is ({why})"));
+            None
+        }
+    }
+}
+
 fn reject(status: u16, reason: &str, why: &str) -> Verdict {
     // `why` may quote the message (a multipart boundary, an SDP line) and goes into quoted strings of
     // header lines the host writes as they are: no quote, backslash or control character (a CR
@@ -487,15 +511,10 @@ impl Normaliser {
                     Ok(r) => {
                         apply_rewrite!(req, r, extracted, "sdp.standard", notes);
                     }
-                    Err(SdpReject::NotAcceptable(why)) => {
-                        host::counter_add("rejected_488", 1);
-                        return reject(488, "Not Acceptable Here", &why);
-                    }
-                    Err(SdpReject::Malformed(why)) => {
-                        if extracted {
-                            req.replace_body("application/sdp", sdp_bytes);
+                    Err(e) => {
+                        if let Some(refusal) = sdp_refused(req, e, sdp_bytes, extracted, notes) {
+                            return refusal;
                         }
-                        notes.add(|| format!("sdp: left as is ({why})"));
                     }
                 }
             }
@@ -652,15 +671,10 @@ impl Normaliser {
                 Ok(r) => {
                     facing = Some(apply_rewrite!(req, r, changed, "sdp.microsoft", notes));
                 }
-                Err(SdpReject::NotAcceptable(why)) => {
-                    host::counter_add("rejected_488", 1);
-                    return reject(488, "Not Acceptable Here", &why);
-                }
-                Err(SdpReject::Malformed(why)) => {
-                    if changed {
-                        req.replace_body("application/sdp", sdp_bytes);
+                Err(e) => {
+                    if let Some(refusal) = sdp_refused(req, e, sdp_bytes, changed, notes) {
+                        return refusal;
                     }
-                    notes.add(|| format!("sdp: left as is ({why})"));
                 }
             }
         }

@@ -4,27 +4,7 @@ use std::path::PathBuf;
 
 /// A gateway between a Lync pool (192.0.2.20) and a Cisco UCM (198.51.100.10), North American
 /// numbers: the config of the fixture tests and the benchmark.
-pub const CONFIG: &str = r#"
-ms_domains = ["lync.example.com"]
-
-[[peer]]
-name = "lync-pool"
-address = "192.0.2.20"
-dialect = "ms"
-
-[[peer]]
-name = "cucm"
-address = "198.51.100.10"
-dialect = "standard"
-
-[numbers]
-standard = "e164"
-international_prefix = "011"
-country_code = "1"
-
-[microsoft]
-epid_seed = "test-gateway"
-"#;
+pub const CONFIG: &str = include_str!("gateway.toml");
 
 /// The fixtures folder.
 pub fn fixtures() -> PathBuf {
