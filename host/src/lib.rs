@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod conform;
 pub mod directory;
+pub mod embed;
 mod host;
 pub mod logging;
 pub mod metrics;

@@ -1,6 +1,7 @@
 //! Shared helpers for the host's integration tests.
 #![allow(dead_code)]
 
+pub mod kamailio;
 pub mod sipp;
 
 use std::path::{Path, PathBuf};
