@@ -388,3 +388,19 @@ fn a_plugin_with_its_own_lua_5_4_runs_beside_kamailios_lua_5_1() {
         "{got}"
     );
 }
+
+#[test]
+fn a_broken_host_config_stops_kamailio_at_start_with_one_line_naming_it() {
+    let dir = temp_dir("kam-broken");
+    let (status, log) = Kamailio::refused(&dir, "[[chain]]\nname = \"x\"\nplugn = \"y\"\n");
+    assert!(!status.success(), "{log}");
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("sip_interop: "))
+        .unwrap_or_else(|| panic!("no sip_interop line:\n{log}"));
+    assert!(
+        line.contains("host.toml:3:1: unknown field `plugn`"),
+        "{line}"
+    );
+    assert!(line.contains("(fix: "), "{line}");
+}

@@ -65,7 +65,11 @@ fn sip_interop(lua: &Lua) -> LuaResult<Table> {
     m.set(
         "configure",
         lua.create_function(|_, path: String| {
-            worker::configure(&path).map_err(mlua::Error::runtime)
+            worker::configure(&path).map_err(|e| {
+                // app_lua prints a Lua error only when it is a string; ours is a userdata there.
+                eprintln!("{e}");
+                mlua::Error::runtime(e)
+            })
         })?,
     )?;
 

@@ -30,6 +30,46 @@ impl Kamailio {
     /// Start Kamailio with `host_toml` as the host's config, two UDP workers (so requests and their
     /// replies meet different worker processes, each with its own host).
     pub fn start(dir: &Path, host_toml: &str) -> Kamailio {
+        // A port picked free can be taken by a parallel test before Kamailio binds it: try another.
+        for _ in 0..3 {
+            let (child, port, config) = Self::spawn(dir, host_toml);
+            let mut k = Kamailio {
+                child,
+                port,
+                dir: dir.to_path_buf(),
+                config,
+            };
+            if k.wait_until_up() {
+                return k;
+            }
+            assert!(
+                k.log().contains("Address already in use"),
+                "kamailio exited at start:\n{}",
+                k.log()
+            );
+        }
+        panic!("kamailio found no free port in three tries");
+    }
+
+    /// Start Kamailio with a host config it must refuse: its exit status and log, within 15 s.
+    pub fn refused(dir: &Path, host_toml: &str) -> (std::process::ExitStatus, String) {
+        let (mut child, _, _) = Self::spawn(dir, host_toml);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(st) = child.try_wait().expect("wait") {
+                let log = std::fs::read_to_string(dir.join("kamailio.log")).unwrap_or_default();
+                return (st, log);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("kamailio kept running with a broken host config");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn spawn(dir: &Path, host_toml: &str) -> (Child, u16, PathBuf) {
         let module = target_dir().join("libsip_interop_lua.so");
         assert!(
             module.exists(),
@@ -65,18 +105,12 @@ impl Kamailio {
             .stderr(log)
             .spawn()
             .expect("start kamailio (Debian packages kamailio and kamailio-lua-modules; scripts/setup installs them)");
-        let k = Kamailio {
-            child,
-            port,
-            dir: dir.to_path_buf(),
-            config,
-        };
-        k.wait_until_up();
-        k
+        (child, port, config)
     }
 
     /// Up when the Lua routing answers: an OPTIONS with Max-Forwards 0 gets 483 from the script.
-    fn wait_until_up(&self) {
+    /// False when Kamailio exited instead.
+    fn wait_until_up(&mut self) -> bool {
         let s = UdpSocket::bind("127.0.0.1:0").unwrap();
         s.set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
@@ -95,8 +129,11 @@ impl Kamailio {
             let mut buf = [0u8; 2048];
             if let Ok((len, _)) = s.recv_from(&mut buf) {
                 if buf[..len].starts_with(b"SIP/2.0 483") {
-                    return;
+                    return true;
                 }
+            }
+            if !self.running() {
+                return false;
             }
             assert!(
                 Instant::now() < deadline,
