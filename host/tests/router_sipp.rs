@@ -195,30 +195,6 @@ fn a_pool_found_by_srv_keeps_its_caller_and_fails_over_when_that_server_stops() 
 }
 
 /// Send `request` from a fresh socket to the proxy and return the first final response.
-fn final_answer(proxy_port: u16, request: &[u8]) -> String {
-    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
-    s.send_to(request, ("127.0.0.1", proxy_port)).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut buf = vec![0u8; 65536];
-    loop {
-        assert!(Instant::now() < deadline, "no final answer");
-        let Ok((n, _)) = s.recv_from(&mut buf) else {
-            continue;
-        };
-        let text = String::from_utf8_lossy(&buf[..n]).to_string();
-        let code: u16 = text
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        if code >= 200 {
-            return text;
-        }
-    }
-}
-
 #[test]
 fn no_route_is_404_and_an_unreachable_next_hop_is_504_both_in_the_lync_form() {
     let dir = temp_dir("router-diagnostics");

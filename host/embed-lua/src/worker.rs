@@ -47,10 +47,25 @@ fn with_worker<T>(f: impl FnOnce(&mut Worker) -> T) -> T {
     f(w)
 }
 
+/// The process that first configured the module. Kamailio runs the script in its main process before it
+/// forks, then again in every child: a `configure` in another process than this one is after the fork,
+/// where the host can start at once (its first message then does not pay for loading the plugins).
+static FIRST_PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
 pub fn configure(path: &str) -> Result<(), String> {
     let path = PathBuf::from(path);
     // Parse only: no plugin is loaded and no thread started (this may run before the fork).
     load_file(&path).map_err(|e| format!("sip_interop: {e}"))?;
+    let after_fork = *FIRST_PID.get_or_init(std::process::id) != std::process::id();
+    let result = configure_worker(path);
+    if after_fork && result.is_ok() {
+        // Start this worker's host now; a failure is logged and retried at the first message.
+        let _ = host();
+    }
+    result
+}
+
+fn configure_worker(path: PathBuf) -> Result<(), String> {
     with_worker(|w| {
         let same = w.config.as_ref() == Some(&path);
         w.config = Some(path);

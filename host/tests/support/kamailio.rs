@@ -170,31 +170,7 @@ impl Kamailio {
 
     /// Send `request` over UDP and return the first final answer.
     pub fn final_answer(&self, request: &[u8]) -> String {
-        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-        s.set_read_timeout(Some(Duration::from_millis(500)))
-            .unwrap();
-        s.send_to(request, ("127.0.0.1", self.port)).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let mut buf = vec![0u8; 65536];
-        loop {
-            assert!(
-                Instant::now() < deadline,
-                "no final answer from kamailio:\n{}",
-                self.log()
-            );
-            let Ok((n, _)) = s.recv_from(&mut buf) else {
-                continue;
-            };
-            let text = String::from_utf8_lossy(&buf[..n]).to_string();
-            let code: u16 = text
-                .split(' ')
-                .nth(1)
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
-            if code >= 200 {
-                return text;
-            }
-        }
+        super::sipp::final_answer(self.port, request)
     }
 }
 

@@ -182,3 +182,28 @@ pub fn passed(st: ExitStatus, what: &str, dir: &Path) {
         "{what} failed ({st}); SIPp errors:\n{errors}\nproxy log:\n{log}"
     );
 }
+
+/// Send `request` over UDP to `port` on loopback and return the first final answer (within 20 s).
+pub fn final_answer(port: u16, request: &[u8]) -> String {
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    s.send_to(request, ("127.0.0.1", port)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut buf = vec![0u8; 65536];
+    loop {
+        assert!(Instant::now() < deadline, "no final answer");
+        let Ok((n, _)) = s.recv_from(&mut buf) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&buf[..n]).to_string();
+        let code: u16 = text
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        if code >= 200 {
+            return text;
+        }
+    }
+}
