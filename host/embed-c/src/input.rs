@@ -4,7 +4,7 @@ use std::ffi::{c_char, CStr};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use sip_interop_abi::sdk::Transport;
-use sip_interop_host::embed::Arrival;
+use sip_interop_host::embed::{parse_ip, Arrival};
 
 /// The transport a message arrived on.
 #[repr(C)]
@@ -56,8 +56,7 @@ unsafe fn ip(p: *const c_char) -> Option<IpAddr> {
         return None;
     }
     // SAFETY: not NULL; NUL-terminated by the caller's contract.
-    let s = unsafe { CStr::from_ptr(p) }.to_str().ok()?;
-    s.trim_start_matches('[').trim_end_matches(']').parse().ok()
+    parse_ip(unsafe { CStr::from_ptr(p) }.to_str().ok()?)
 }
 
 /// Read an arrival; `None` for a NULL arrival, message or source, or an unreadable address.

@@ -135,7 +135,10 @@ fn decide(
     host: *const SipInteropHost,
     arrival: *const SipInteropArrival,
     out: *mut *mut SipInteropDecision,
-    f: impl FnOnce(&EmbeddedHost, &sip_interop_host::embed::Arrival<'_>) -> decision::Owned,
+    f: impl FnOnce(
+        &EmbeddedHost,
+        &sip_interop_host::embed::Arrival<'_>,
+    ) -> Result<decision::Owned, &'static str>,
 ) -> SipInteropStatus {
     if out.is_null() {
         return SipInteropStatus::InvalidArgument;
@@ -145,9 +148,6 @@ fn decide(
     let Some(h) = host_ref(host) else {
         return SipInteropStatus::InvalidArgument;
     };
-    if h.inner.check_process().is_err() {
-        return SipInteropStatus::WrongProcess;
-    }
     let result = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: `arrival` is NULL or points to a SipInteropArrival whose pointers are valid for this
         // call (caller's contract); input::read checks NULLs and lengths.
@@ -155,12 +155,14 @@ fn decide(
         Some(f(&h.inner, &a))
     }));
     match result {
-        Ok(Some(owned)) => {
+        Ok(Some(Ok(owned))) => {
             // SAFETY: as above; the decision is handed over to the caller, who frees it with
             // sip_interop_decision_free.
             unsafe { *out = owned.into_raw() };
             SipInteropStatus::Ok
         }
+        // The one error the host reports for a readable call.
+        Ok(Some(Err(_wrong_process))) => SipInteropStatus::WrongProcess,
         Ok(None) => SipInteropStatus::InvalidArgument,
         Err(_) => SipInteropStatus::InternalError,
     }
@@ -179,7 +181,7 @@ pub unsafe extern "C" fn sip_interop_request(
     out: *mut *mut SipInteropDecision,
 ) -> SipInteropStatus {
     decide(host, arrival, out, |h, a| {
-        decision::Owned::request(&h.request(a))
+        h.request(a).map(|d| decision::Owned::request(&d))
     })
 }
 
@@ -205,7 +207,7 @@ pub unsafe extern "C" fn sip_interop_response(
         String::from_utf8_lossy(b).into_owned()
     };
     decide(host, arrival, out, |h, a| {
-        decision::Owned::response(&h.response(a, &state))
+        h.response(a, &state).map(|d| decision::Owned::response(&d))
     })
 }
 

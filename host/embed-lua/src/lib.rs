@@ -16,9 +16,9 @@
 mod table;
 mod worker;
 
-use mlua::{Lua, Result as LuaResult, Table, Value};
+use mlua::{IntoLuaMulti, Lua, Result as LuaResult, Table, Value};
 
-use sip_interop_host::embed::Arrival;
+use sip_interop_host::embed::{parse_ip, Arrival};
 
 fn arrival<'a>(
     bytes: &'a [u8],
@@ -27,10 +27,8 @@ fn arrival<'a>(
     proto: &str,
     opts: Option<&Table>,
 ) -> LuaResult<Arrival<'a>> {
-    let ip = ip.trim_start_matches('[').trim_end_matches(']');
-    let ip: std::net::IpAddr = ip
-        .parse()
-        .map_err(|_| mlua::Error::runtime(format!("sip_interop: bad source address '{ip}'")))?;
+    let ip = parse_ip(ip)
+        .ok_or_else(|| mlua::Error::runtime(format!("sip_interop: bad source address '{ip}'")))?;
     let transport = sip_interop_abi::sdk::Transport::parse(proto)
         .ok_or_else(|| mlua::Error::runtime(format!("sip_interop: unknown transport '{proto}'")))?;
     let mut a = Arrival::new(bytes, std::net::SocketAddr::new(ip, port), transport);
@@ -43,11 +41,10 @@ fn arrival<'a>(
         let local_ip: Option<String> = o.get("local_ip")?;
         let local_port: Option<u16> = o.get("local_port")?;
         if let Some(lip) = local_ip {
-            let lip = lip.trim_start_matches('[').trim_end_matches(']');
-            let lip: std::net::IpAddr = lip.parse().map_err(|_| {
+            let local = parse_ip(&lip).ok_or_else(|| {
                 mlua::Error::runtime(format!("sip_interop: bad local address '{lip}'"))
             })?;
-            a.local = std::net::SocketAddr::new(lip, local_port.unwrap_or(0));
+            a.local = std::net::SocketAddr::new(local, local_port.unwrap_or(0));
         }
     }
     Ok(a)
@@ -131,5 +128,3 @@ fn sip_interop(lua: &Lua) -> LuaResult<Table> {
     )?;
     Ok(m)
 }
-
-use mlua::IntoLuaMulti;

@@ -71,10 +71,10 @@ fn configure_worker(path: PathBuf) -> Result<(), String> {
         w.config = Some(path);
         w.failed = None;
         match &w.host {
+            // Off the message path: this worker goes on with the running chain meanwhile.
             Some(h) if same => h
-                .reload("script reloaded")
-                .map(|_| ())
-                .map_err(|e| format!("sip_interop: reload refused, the running chain stays: {e}")),
+                .reload_soon("script reloaded")
+                .map_err(|e| format!("sip_interop: {e}")),
             Some(_) => {
                 // Another config file: start over with it at the next message.
                 w.host = None;
@@ -115,8 +115,10 @@ fn host() -> Result<EmbeddedHost, String> {
 }
 
 pub fn request(a: &Arrival<'_>) -> Decision {
-    match host() {
-        Ok(h) => h.request(a),
+    // This worker's own host (with_worker discards one inherited through fork), so the host's own
+    // process check passes.
+    match host().and_then(|h| h.request(a).map_err(String::from)) {
+        Ok(d) => d,
         // No chain: fail closed, never route around the operator's policy.
         Err(e) => Decision {
             edits: MessageEdits::default(),
@@ -130,8 +132,8 @@ pub fn request(a: &Arrival<'_>) -> Decision {
 }
 
 pub fn response(a: &Arrival<'_>, state: &str) -> ResponseDecision {
-    match host() {
-        Ok(h) => h.response(a, state),
+    match host().and_then(|h| h.response(a, state).map_err(String::from)) {
+        Ok(d) => d,
         // The request could not have been forwarded by us; pass the answer on unchanged.
         Err(e) => ResponseDecision {
             edits: MessageEdits::default(),

@@ -31,3 +31,11 @@ impl<'a> Arrival<'a> {
         }
     }
 }
+
+/// An IP address as proxies print it: `192.0.2.1`, `2001:db8::1` or `[2001:db8::1]`.
+pub fn parse_ip(text: &str) -> Option<IpAddr> {
+    text.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
+}

@@ -12,10 +12,16 @@ use super::decision::{Body, MessageEdits};
 /// One header as the comparison sees it: every line with that name (compact forms and case folded).
 struct HeaderLines<'a> {
     kind: u16,
-    lower_name: String,
     name_written: &'a str,
     before: Vec<&'a [u8]>,
     after: Vec<&'a [u8]>,
+}
+
+impl HeaderLines<'_> {
+    /// Same header: same well-known kind, or for other headers the same name in any case.
+    fn is(&self, kind: u16, name: &str) -> bool {
+        self.kind == kind && (kind != kind::OTHER || self.name_written.eq_ignore_ascii_case(name))
+    }
 }
 
 fn slot<'a, 'b>(
@@ -23,20 +29,11 @@ fn slot<'a, 'b>(
     hkind: u16,
     name: &'a str,
 ) -> &'b mut HeaderLines<'a> {
-    let lower = if hkind == kind::OTHER {
-        name.to_ascii_lowercase()
-    } else {
-        String::new()
-    };
-    let i = match all
-        .iter()
-        .position(|h| h.kind == hkind && (hkind != kind::OTHER || h.lower_name == lower))
-    {
+    let i = match all.iter().position(|h| h.is(hkind, name)) {
         Some(i) => i,
         None => {
             all.push(HeaderLines {
                 kind: hkind,
-                lower_name: lower,
                 name_written: name,
                 before: Vec::new(),
                 after: Vec::new(),

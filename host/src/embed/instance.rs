@@ -1,7 +1,8 @@
 //! One embedded host: a worker process's own chain, reload machinery and config watcher.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Once, Weak};
 use std::time::Duration;
 
@@ -28,7 +29,9 @@ struct Inner {
     host: Host,
     pid: u32,
     next_tx: AtomicU64,
-    stop: AtomicBool,
+    /// Wakes the reloader thread for a reload off the message path (its trigger); the thread ends when
+    /// this sender is dropped with the host.
+    reload_soon: std::sync::mpsc::Sender<&'static str>,
 }
 
 /// A host embedded in a worker process of another proxy. Create it in that worker (after the fork):
@@ -58,13 +61,14 @@ impl EmbeddedHost {
             .min(WATCH_EVERY_MAX);
         let host = Host::from_config(loaded).map_err(|e| one_line(e.to_string()))?;
         let pid = std::process::id();
+        let (reload_soon, requests) = std::sync::mpsc::channel();
         let inner = Arc::new(Inner {
             host,
             pid,
             next_tx: AtomicU64::new(1),
-            stop: AtomicBool::new(false),
+            reload_soon,
         });
-        spawn_watcher(Arc::downgrade(&inner), every);
+        spawn_reloader(Arc::downgrade(&inner), requests, every);
         tracing::info!(
             pid,
             config = %config_path.display(),
@@ -93,7 +97,18 @@ impl EmbeddedHost {
         }
     }
 
-    /// Reload the config file and plugins; on failure the running chain stays and `Err` says why.
+    /// Reload the config file and plugins in the background, off the message path: the caller goes on
+    /// with the running chain, which the reloader thread swaps (or, refused, keeps and logs) shortly.
+    pub fn reload_soon(&self, trigger: &'static str) -> Result<(), &'static str> {
+        self.check_process()?;
+        self.inner
+            .reload_soon
+            .send(trigger)
+            .map_err(|_| "the reloader thread is not running")
+    }
+
+    /// Reload the config file and plugins now, in the calling thread; on failure the running chain
+    /// stays and `Err` says why.
     pub fn reload(&self, trigger: &str) -> Result<u64, String> {
         self.check_process()?;
         self.inner
@@ -109,23 +124,22 @@ impl EmbeddedHost {
         ctx
     }
 
-    /// Walk a request through the chain and say what the proxy should do with it.
-    pub fn request(&self, a: &Arrival<'_>) -> Decision {
-        let generation = self.generation();
+    /// Walk a request through the chain and say what the proxy should do with it. `Err(WRONG_PROCESS)`
+    /// when called from another process than the one that created this host.
+    pub fn request(&self, a: &Arrival<'_>) -> Result<Decision, &'static str> {
+        self.check_process()?;
+        Ok(self.decide_request(a))
+    }
+
+    fn decide_request(&self, a: &Arrival<'_>) -> Decision {
         let host_decides = |action: Action, why: String| Decision {
             edits: MessageEdits::default(),
             action,
             decided_by: None,
             host_reason: Some(why),
             transaction_state: String::new(),
-            generation,
+            generation: self.generation(),
         };
-        if let Err(why) = self.check_process() {
-            return host_decides(
-                Action::Reply(Reply::new(500, "Server Internal Error")),
-                why.into(),
-            );
-        }
         let msg = match Message::parse(a.bytes) {
             Ok(m) => m,
             Err(e) => return host_decides(Action::Drop, format!("unparseable request: {e}")),
@@ -182,18 +196,23 @@ impl EmbeddedHost {
     }
 
     /// Walk a response back through the chain. `transaction_state` is what [`Self::request`] returned
-    /// for its request (empty when unknown).
-    pub fn response(&self, a: &Arrival<'_>, transaction_state: &str) -> ResponseDecision {
-        let generation = self.generation();
+    /// for its request (empty when unknown). `Err(WRONG_PROCESS)` as for requests.
+    pub fn response(
+        &self,
+        a: &Arrival<'_>,
+        transaction_state: &str,
+    ) -> Result<ResponseDecision, &'static str> {
+        self.check_process()?;
+        Ok(self.decide_response(a, transaction_state))
+    }
+
+    fn decide_response(&self, a: &Arrival<'_>, transaction_state: &str) -> ResponseDecision {
         let host_drops = |why: String| ResponseDecision {
             edits: MessageEdits::default(),
             drop: true,
             host_reason: Some(why),
-            generation,
+            generation: self.generation(),
         };
-        if let Err(why) = self.check_process() {
-            return host_drops(why.into());
-        }
         let msg = match Message::parse(a.bytes) {
             Ok(m) if !m.is_request() => m,
             Ok(_) => return host_drops("a request handed over as a response".into()),
@@ -222,15 +241,9 @@ impl EmbeddedHost {
     }
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
-        self.stop.store(true, Relaxed);
-    }
-}
-
-/// The config watcher of one worker: compares the config and plugin files every `every` and reloads
-/// when they changed. Holds only a weak reference: it ends when the host is dropped.
-fn spawn_watcher(inner: Weak<Inner>, every: Duration) {
+/// The reloader of one worker: reloads when asked ([`EmbeddedHost::reload_soon`]) and when the config or
+/// plugin files changed (compared every `every`). Holds only a weak reference: it ends with the host.
+fn spawn_reloader(inner: Weak<Inner>, requests: Receiver<&'static str>, every: Duration) {
     let first = match inner.upgrade() {
         Some(i) => i.host.watch_signature(),
         None => return,
@@ -240,17 +253,21 @@ fn spawn_watcher(inner: Weak<Inner>, every: Duration) {
         .spawn(move || {
             let mut seen = first;
             loop {
-                std::thread::sleep(every);
+                let asked = match requests.recv_timeout(every) {
+                    Ok(trigger) => Some(trigger),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                };
                 let Some(i) = inner.upgrade() else { return };
-                if i.stop.load(Relaxed) {
-                    return;
-                }
                 let now = i.host.watch_signature();
-                if now != seen {
-                    seen = now;
-                    // A refused reload is logged and counted by the host; the old chain stays.
-                    let _ = i.host.reload("config file changed");
-                }
+                let trigger = match asked {
+                    Some(t) => t,
+                    None if now != seen => "config file changed",
+                    None => continue,
+                };
+                seen = now;
+                // A refused reload is logged and counted by the host; the old chain stays.
+                let _ = i.host.reload(trigger);
             }
         });
     if let Err(e) = spawned {

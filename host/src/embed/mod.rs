@@ -15,7 +15,7 @@ mod diff;
 mod instance;
 mod tx_state;
 
-pub use arrival::Arrival;
+pub use arrival::{parse_ip, Arrival};
 pub use decision::{Action, Body, Decision, MessageEdits, ResponseDecision};
 pub use diff::edits_between;
 pub use instance::{EmbeddedHost, WRONG_PROCESS};

@@ -13,12 +13,20 @@ fn unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b':' | b'/')
 }
 
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+fn push_hex(b: u8, out: &mut String) {
+    out.push(HEX[usize::from(b >> 4)] as char);
+    out.push(HEX[usize::from(b & 15)] as char);
+}
+
 fn percent_encode(s: &[u8], out: &mut String) {
     for &b in s {
         if unreserved(b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            push_hex(b, out);
         }
     }
 }
@@ -56,15 +64,18 @@ pub fn encode(pad: &Scratchpad) -> String {
         out.push('=');
         match &e.value {
             ScratchValue::Bool(v) => out.push_str(if *v { "b1" } else { "b0" }),
-            ScratchValue::Int(v) => out.push_str(&format!("i{v}")),
+            ScratchValue::Int(v) => {
+                out.push('i');
+                out.push_str(&v.to_string());
+            }
             ScratchValue::Text(t) => {
                 out.push('t');
                 percent_encode(t.as_bytes(), &mut out);
             }
             ScratchValue::Bytes(bytes) => {
                 out.push('x');
-                for b in bytes.iter() {
-                    out.push_str(&format!("{b:02x}"));
+                for &b in bytes.iter() {
+                    push_hex(b, &mut out);
                 }
             }
         }
